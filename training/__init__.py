@@ -1,0 +1,1 @@
+"""Training-side code: the corpus, its validator, fine-tuning and baselines (never imported by the library)."""
