@@ -81,3 +81,10 @@ def test_split_is_a_function_of_the_scenario(records):
         assert record["split"] == split_for_scenario(record["scenario"])
     shares = [sum(split_for_scenario(f"s{i}") == s for i in range(3000)) / 3000 for s in ("train", "dev", "test")]
     assert shares == pytest.approx([0.70, 0.15, 0.15], abs=0.03)
+
+
+def test_data_card_tables_are_the_validators_output(records):
+    from training.corpus import DATA_DIR
+
+    card = (DATA_DIR.parent / "README.md").read_text(encoding="utf-8")
+    assert validate.card_tables(records).strip() in card
