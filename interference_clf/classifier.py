@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 from torch import nn  # noqa: E402
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast  # noqa: E402
 
+from .backends import AUTO, TORCH, WindowScorer, create_backend  # noqa: E402
 from .encoder import (  # noqa: E402
     BASE_ENCODER_NAME,
     ensure_base_encoder,
@@ -35,6 +36,7 @@ from .encoder import (  # noqa: E402
 )
 from .inputs import validate_texts  # noqa: E402
 from .labels import LABELS  # noqa: E402
+from .passages import DocumentPrediction  # noqa: E402
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -138,12 +140,15 @@ class Classifier:
     ['cyberattack']
     """
 
-    def __init__(self, model: ThreatModel, tokenizer: PreTrainedTokenizerFast, config: ClassifierConfig):
+    def __init__(
+        self, model: ThreatModel, tokenizer: PreTrainedTokenizerFast, config: ClassifierConfig, backend: str = TORCH
+    ):
         if tuple(config.labels) != LABELS:
             raise ModelFormatError(f"model labels {config.labels} differ from the library's {LABELS}")
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.config = config
+        self.backend: WindowScorer = create_backend(backend, self.model, tokenizer.pad_token_id, config.weights_sha256)
         self._prefix_ids = tokenizer(config.prefix.strip(), add_special_tokens=False)["input_ids"]
 
     @property
@@ -175,15 +180,8 @@ class Classifier:
         return torch.tensor([self.config.temperatures[label] for label in self.labels])
 
     def window_logits(self, windows: list[list[int]], batch_size: int) -> np.ndarray:
-        """Raw logits per window; batches are formed over length-sorted windows, then restored."""
-        logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                chosen = order[start : start + batch_size]
-                input_ids, attention_mask = pad_batch([windows[i] for i in chosen], self.tokenizer.pad_token_id)
-                logits[chosen] = self.model(input_ids, attention_mask).float().numpy()
-        return logits
+        """Raw logits per window, from the backend chosen at load time."""
+        return self.backend.logits(windows, batch_size)
 
     def predict_proba(
         self,
@@ -255,8 +253,12 @@ class Classifier:
         return folder
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path = SHIPPED_MODEL) -> Classifier:
-        """Load a folder written by ``save_pretrained``; refuses weights whose hash does not match."""
+    def from_pretrained(cls, folder: str | Path = SHIPPED_MODEL, backend: str = AUTO) -> Classifier:
+        """Load a folder written by ``save_pretrained``; refuses weights whose hash does not match.
+
+        ``backend``: ``"auto"`` (ONNX Runtime int8 when installed, else torch), ``"torch"``,
+        ``"onnx-int8"`` or ``"onnx-fp32"``; see ``interference_clf.backends``.
+        """
         check_local_path(folder)
         folder = Path(folder)
         try:
@@ -287,13 +289,33 @@ class Classifier:
             raise ModelFormatError(f"{weights} lacks encoder tensors {sorted(missing)[:5]}")
         model.encoder.load_state_dict(encoder_state, strict=config.base_encoder is None)
         model.head.load_state_dict(head_state)
-        return cls(model, tokenizer, config)
+        return cls(model, tokenizer, config, backend=backend)
+
+    # ----- documents -------------------------------------------------------------------
+
+    def predict_documents(
+        self,
+        texts: str | Iterable[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_length: int | None = None,
+    ) -> list[DocumentPrediction]:
+        """Split documents into passages that fit the model, label each passage, roll them up per document.
+
+        A document's labels are the union of its passages' labels and its score for a label is its best
+        passage's; each passage comes with its character span. See ``interference_clf.passages``.
+        """
+        from .passages import predict_documents
+
+        max_length = max_length or self.config.max_length
+        # The room for text that _encode_windows leaves, so that no passage needs windowing.
+        passage_tokens = max_length - 2 - len(self._prefix_ids)
+        return predict_documents(self, texts, passage_tokens, batch_size=batch_size, max_length=max_length)
 
 
 def base_encoder_identity(source_sha256: str) -> dict[str, str]:
     return {"name": BASE_ENCODER_NAME, "source_sha256": source_sha256}
 
 
-def load(path: str | Path | None = None) -> Classifier:
-    """The shipped model, or the saved classifier at ``path``."""
-    return Classifier.from_pretrained(SHIPPED_MODEL if path is None else path)
+def load(path: str | Path | None = None, backend: str = AUTO) -> Classifier:
+    """The shipped model, or the saved classifier at ``path``, scored by ``backend`` (see ``from_pretrained``)."""
+    return Classifier.from_pretrained(SHIPPED_MODEL if path is None else path, backend=backend)

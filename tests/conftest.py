@@ -96,6 +96,18 @@ def write_packed_model(path: Path, seed: int = 0) -> Path:
 
 
 @pytest.fixture(scope="session")
+def isolated_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_outside_the_user_folder(request, isolated_cache, monkeypatch):
+    """Tiny models export and cache into a temporary folder; tests of the real model use the real cache."""
+    if request.node.get_closest_marker("real_model") is None:
+        monkeypatch.setenv("INTERFERENCE_CLF_CACHE", str(isolated_cache))
+
+
+@pytest.fixture(scope="session")
 def tiny_packed_path(tmp_path_factory) -> Path:
     return write_packed_model(tmp_path_factory.mktemp("packed") / "tiny-q4.bin")
 
