@@ -95,10 +95,10 @@ def evaluate(
     return result
 
 
-def markdown_summary(result: dict, title: str = "Evaluation") -> str:
-    """The headline numbers, per-label and per-language tables as Markdown."""
+def markdown_summary(result: dict, title: str = "Evaluation", level: int = 2) -> str:
+    """The headline numbers, per-label and per-language tables as Markdown, under a heading of ``level``."""
     lines = [
-        f"## {title}",
+        f"{'#' * level} {title}",
         "",
         f"n = {result['n']} · macro-F1 **{result['macro_f1']:.3f}** · micro-F1 {result['micro_f1']:.3f} · "
         f"exact match {result['exact_match']:.3f} · none-vs-threat accuracy {result['none_vs_threat_accuracy']:.3f}"

@@ -22,6 +22,13 @@ CLEAR_CASES = [
 
 @pytest.fixture(scope="module")
 def clf():
+    """The fp32 reference path."""
+    return ic.load(backend="torch")
+
+
+@pytest.fixture(scope="module")
+def default_clf():
+    """What ic.load() gives users: ONNX Runtime int8 when installed."""
     return ic.load()
 
 
@@ -36,12 +43,36 @@ def test_clear_multilingual_cases(clf, lang, text, expected):
     assert clf.predict(text).labels == expected
 
 
-def test_long_document_keeps_a_threat_named_at_its_end(clf):
-    filler = "The council discussed the new bus timetable and the cost of repairing the library roof. " * 40
-    threat = "Separately, hackers defaced the election commission website and posted fake results."
-    scores = clf.predict_proba([filler, filler + threat])
+FILLER = "The council discussed the new bus timetable and the cost of repairing the library roof. " * 40
+THREAT_PARAGRAPH = (
+    "\n\nElection officials confirmed on Monday that hackers had broken into the commission's servers overnight. "
+    "The intruders defaced the results website, replaced the turnout figures with invented numbers and locked staff "
+    "out of their accounts; the national CERT is investigating and the site was restored by noon."
+)
+
+
+def test_long_text_keeps_a_threat_paragraph_at_its_end(clf):
+    # Far past one window: without windowing the last paragraph would be cut off.
+    assert len(clf.tokenizer(FILLER + THREAT_PARAGRAPH)["input_ids"]) > 2 * clf.config.max_length
+    scores = clf.predict_proba([FILLER, FILLER + THREAT_PARAGRAPH])
     label = clf.labels.index("cyberattack")
     assert scores[1, label] > clf.thresholds["cyberattack"] > scores[0, label]
+
+
+def test_document_mode_finds_a_one_sentence_threat_in_a_long_text(clf):
+    # A single sentence weighs little in a 256-token window; passages isolate it.
+    text = FILLER + "Separately, hackers defaced the election commission website and posted fake results."
+    document = clf.predict_documents([text])[0]
+    assert "cyberattack" in document.labels
+    last = document.passages[-1]
+    assert "cyberattack" in last.labels and "hackers defaced" in text[last.start : last.end]
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), CLEAR_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLEAR_CASES)])
+def test_default_backend_gives_the_same_labels(default_clf, clf, lang, text, expected):
+    assert default_clf.predict(text).labels == clf.predict(text).labels == expected
+    # int8 weights move scores; on clear cases by less than this (measured max 0.53 on hard real text).
+    assert np.abs(default_clf.predict_proba([text]) - clf.predict_proba([text])).max() < 0.15
 
 
 def test_predictions_are_deterministic(clf):
