@@ -25,7 +25,6 @@ from .offline import enforce_offline
 enforce_offline()
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors  # noqa: E402
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast  # noqa: E402

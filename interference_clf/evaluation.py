@@ -44,7 +44,7 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     p, r, f, support = metrics.precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0)
     result = {
-        "n": int(len(y_true)),
+        "n": len(y_true),
         "micro_f1": float(metrics.f1_score(y_true, y_pred, average="micro", zero_division=0)),
         "macro_f1": float(metrics.f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "exact_match": float(metrics.accuracy_score(y_true, y_pred)),

@@ -54,7 +54,7 @@ def test_split_windows_cover_every_token_with_overlap():
     tokens = list(range(50))
     windows = split_windows(tokens, 16)
     assert all(len(w) <= 16 for w in windows)
-    assert sorted(set(t for w in windows for t in w)) == tokens
+    assert sorted({t for w in windows for t in w}) == tokens
     assert windows[0][-4:] == windows[1][:4]  # a quarter of the window overlaps
     assert split_windows(tokens[:10], 16) == [tokens[:10]]
     with pytest.raises(ValueError):
