@@ -1,7 +1,7 @@
 """Fine-tune multilingual-e5-small into the shipped classifier.
 
     python -m training.train                      # writes models/interference-e5-small
-    python -m training.train --exclude-languages pt ro --output /tmp/heldout --no-baselines
+    python -m training.train --exclude-languages pt ro --output heldout-model --no-baselines
 
 Steps: cache the frozen bottom layers' outputs once; train the top layers and
 the head (one sigmoid per label) on the train split; keep the epoch with the

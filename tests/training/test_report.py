@@ -5,7 +5,7 @@ from training.report import comparison_table, reproduce_command_from
 
 
 def test_reproduce_command_lists_only_changed_arguments():
-    args = TrainingArguments(epochs=4, exclude_languages=["pt", "ro"], baselines=False, output="/tmp/x")
+    args = TrainingArguments(epochs=4, exclude_languages=["pt", "ro"], baselines=False, output="elsewhere/model")
     assert reproduce_command_from(asdict(args)) == (
         "python -m training.train --epochs 4 --exclude-languages pt ro --no-baselines"
     )
