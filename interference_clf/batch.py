@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union
 
 from .inputs import describe_problem
 from .passages import DocumentPrediction
-from .progress import Progress
+from .evidence import evidence_fields
+from .progress import progress
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -246,13 +247,14 @@ def label_texts(
     problems: Sequence[str | None],
     batch_size: int,
     split_documents: bool = False,
+    evidence: bool = False,
 ) -> list[Outcome]:
     """Each text's problem where it has one, else its prediction; one model call for all the rest."""
     chosen = [text for text, problem in zip(texts, problems) if problem is None]
     if split_documents:
-        predictions: list[Any] = clf.predict_documents(chosen, batch_size=batch_size)
+        predictions: list[Any] = clf.predict_documents(chosen, batch_size=batch_size, evidence=evidence)
     else:
-        predictions = clf.decide(clf.predict_proba(chosen, batch_size=batch_size))
+        predictions = clf.predict(chosen, batch_size=batch_size, evidence=evidence)
     in_order = iter(predictions)
     return [next(in_order) if problem is None else problem for problem in problems]
 
@@ -262,9 +264,12 @@ def _prediction_fields(prediction: Prediction | DocumentPrediction) -> Record:
     fields: Record = {"labels": list(prediction.labels), "scores": _rounded(prediction.scores)}
     if isinstance(prediction, DocumentPrediction):
         fields["passages"] = [
-            {"start": p.start, "end": p.end, "labels": list(p.labels), "scores": _rounded(p.scores)}
+            {"start": p.start, "end": p.end, "labels": list(p.labels), "scores": _rounded(p.scores),
+             **({} if p.evidence is None else {"evidence": evidence_fields(p.evidence)})}
             for p in prediction.passages
         ]
+    if prediction.evidence is not None:
+        fields["evidence"] = evidence_fields(prediction.evidence)
     return fields
 
 
@@ -272,8 +277,9 @@ def _rounded(scores: dict[str, float]) -> dict[str, float]:
     return {label: round(float(score), SCORE_DECIMALS) for label, score in scores.items()}
 
 
-def _added_fields(split_documents: bool) -> list[str]:
-    return ["labels", "scores", *(["passages"] if split_documents else []), "error"]
+def _added_fields(split_documents: bool, evidence: bool = False) -> list[str]:
+    return ["labels", "scores", *(["passages"] if split_documents else []), *(["evidence"] if evidence else []),
+            "error"]
 
 
 def _text_problem(record: Record, text_key: str) -> str | None:
@@ -284,13 +290,13 @@ def _text_problem(record: Record, text_key: str) -> str | None:
 
 
 def _label_chunk(
-    clf: Classifier, rows: list[SourceRow], text_key: str, batch_size: int, split_documents: bool
+    clf: Classifier, rows: list[SourceRow], text_key: str, batch_size: int, split_documents: bool, evidence: bool
 ) -> list[tuple[Record, str | None]]:
     """Output records in input order, each with the problem that kept it from being labelled."""
     problems = [row.problem or _text_problem(row.record, text_key) for row in rows]
     texts = [row.record.get(text_key) for row in rows]
-    outcomes = label_texts(clf, texts, problems, batch_size, split_documents)
-    replaced = _added_fields(split_documents)
+    outcomes = label_texts(clf, texts, problems, batch_size, split_documents, evidence)
+    replaced = _added_fields(split_documents, evidence)
     labelled: list[tuple[Record, str | None]] = []
     for row, outcome in zip(rows, outcomes):
         kept = {key: value for key, value in row.record.items() if key not in replaced}
@@ -428,9 +434,13 @@ def _parts_folder(output_path: str) -> Path:
 def _arrow_schema(source: Source, columns: list[str], labels: Sequence[str]) -> pa.Schema:
     pa = _import_pyarrow()
     scores = pa.struct([(label, pa.float64()) for label in labels])
-    passage = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("labels", pa.list_(pa.string())),
-                         ("scores", scores)])
-    added = {"labels": pa.list_(pa.string()), "scores": scores, "passages": pa.list_(passage), "error": pa.string()}
+    span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("score", pa.float64())])
+    evidence = pa.struct([(label, pa.list_(span)) for label in labels])
+    passage_fields = [("start", pa.int64()), ("end", pa.int64()), ("labels", pa.list_(pa.string())), ("scores", scores)]
+    if "evidence" in columns:
+        passage_fields.append(("evidence", evidence))
+    added = {"labels": pa.list_(pa.string()), "scores": scores, "passages": pa.list_(pa.struct(passage_fields)),
+             "evidence": evidence, "error": pa.string()}
     given = {f.name: f.type for f in source.arrow_schema} if source.arrow_schema is not None else {}
     return pa.schema([(name, added.get(name) or given.get(name, pa.string())) for name in columns])
 
@@ -559,6 +569,7 @@ class RunOptions:
     resume: bool
     overwrite: bool
     split_documents: bool
+    evidence: bool = False
 
 
 def _open_sink(
@@ -571,7 +582,7 @@ def _open_sink(
     stack: ExitStack,
 ) -> tuple[Sink, Written]:
     """The sink to write to and what an earlier run left in it (nothing unless resuming)."""
-    columns = _output_columns(source.fields, options.split_documents)
+    columns = _output_columns(source.fields, options.split_documents, options.evidence)
     if output_path == STDIO:
         if options.resume:
             raise LabelFileError("cannot resume standard output; write to a file to be able to resume")
@@ -619,11 +630,11 @@ def _check_overwrite(input_path: str, output_path: str, output_format: str, opti
         )
 
 
-def _output_columns(fields: list[str] | None, split_documents: bool) -> list[str]:
+def _output_columns(fields: list[str] | None, split_documents: bool, evidence: bool) -> list[str]:
     """CSV and Parquet columns: the input's, then the added ones (JSONL rows carry their own fields)."""
     if fields is None:
         return []
-    added = _added_fields(split_documents)
+    added = _added_fields(split_documents, evidence)
     return [name for name in fields if name not in added] + added
 
 
@@ -678,6 +689,7 @@ def label_file(
     resume: bool = False,
     overwrite: bool = False,
     split_documents: bool = False,
+    evidence: bool = False,
     show_progress: bool = True,
 ) -> LabelSummary:
     """Label every row of ``input_path`` (``"-"``: stdin) into ``output_path`` (``"-"``: stdout).
@@ -691,25 +703,23 @@ def label_file(
     started = time.monotonic()
     input_path, output_path = os.fspath(input_path), os.fspath(output_path)
     input_format, output_format = resolve_formats(input_path, output_path, fmt)
-    options = RunOptions(text_key, id_key, batch_size, resume, overwrite, split_documents)
+    options = RunOptions(text_key, id_key, batch_size, resume, overwrite, split_documents, evidence)
     with ExitStack() as stack:
         source = _open_source(input_path, input_format, stack)
         sink, written = _open_sink(input_path, output_path, output_format, source, clf, options, stack)
         _skip_written(source.rows, written, sink, options)
         total = None if source.total is None else source.total - written.rows
-        progress = Progress(total, "labelling", "rows") if show_progress else None
+        bar = progress(total, "labelling", "rows", enabled=show_progress)
         read, errors = 0, _ErrorTally(id_key)
         for chunk in _chunks(source.rows, batch_size * CHUNK_BATCHES):
-            labelled = _label_chunk(clf, chunk, text_key, batch_size, split_documents)
+            labelled = _label_chunk(clf, chunk, text_key, batch_size, split_documents, evidence)
             sink.write([record for record, _ in labelled])
             for index, (row, (_, problem)) in enumerate(zip(chunk, labelled)):
                 if problem is not None:
                     errors.add(row, written.rows + read + index + 1, problem)
             read += len(chunk)
-            if progress is not None:
-                progress.update(read)
+            bar.update(len(chunk))
         sink.finish()
-        if progress is not None:
-            progress.close()
+        bar.close()
     seconds = time.monotonic() - started
     return LabelSummary(read, read - errors.count, errors.count, written.rows, seconds, errors.first)

@@ -1,135 +1,71 @@
-"""The classifier: a fine-tuned e5 encoder with one sigmoid per label.
+"""The classifier: scores, thresholds, windows, documents and evidence, and its folder on disk.
 
-Inference, thresholds and the on-disk format live here; training does not.
+Inference lives here; training does not (see ``trainer``). The network itself
+is in ``modeling`` and is built only when something needs it: scoring a cached,
+verified ONNX export needs no torch at all.
 
-Long texts are never silently truncated: the tokens after the prefix are cut
-into overlapping windows that each fit ``max_length``; every window is scored
-and a text's score for a label is the highest score any of its windows got
-(a threat named anywhere in a text makes the text about that threat).
+Long texts are never silently truncated: they are scored over overlapping
+windows (see ``tokenization``) and a text's score for a label is the highest
+score any of its windows got (a threat named anywhere in a text makes the text
+about that threat).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
+from typing import TYPE_CHECKING, Any, overload
 
-from .offline import check_local_path, enforce_offline
+import numpy as np
 
-enforce_offline()
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from safetensors.torch import load_file, save_file  # noqa: E402
-from torch import nn  # noqa: E402
-from transformers import BertConfig, BertModel, PreTrainedTokenizerFast  # noqa: E402
-
-from .backends import AUTO, TORCH, WindowScorer, create_backend  # noqa: E402
-from .encoder import (  # noqa: E402
-    BASE_ENCODER_NAME,
-    ensure_base_encoder,
-    load_base_encoder,
-    load_tokenizer,
-    sha256_file,
+from .backends import AUTO, TORCH, WindowScorer, create_backend
+from .config import (
+    CARD_FILE,
+    ENCODER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    ClassifierConfig,
+    ModelFormatError,
 )
-from .inputs import validate_texts  # noqa: E402
-from .labels import LABELS  # noqa: E402
-from .passages import DocumentPrediction  # noqa: E402
+from .encoder import CONFIG_FILE as ENCODER_CONFIG_FILE_IN_CACHE
+from .encoder import (
+    BASE_ENCODER_NAME,
+    base_encoder_folder,
+    ensure_base_encoder,
+    sha256_file,
+    verified_base_tokenizer,
+)
+from .inputs import validate_texts
+from .offline import check_local_path
+from .shipped import resolve_model
+from .tokenization import TextEncoder, load_tokenizer
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-CARD_FILE = "README.md"
-ENCODER_CONFIG_FILE = "encoder_config.json"
-TOKENIZER_FILE = "tokenizer.json"
-FORMAT_VERSION = 1
-DEFAULT_PREFIX = "passage: "
-DEFAULT_MAX_LENGTH = 256
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+    from .evidence import EvidenceSpan
+    from .modeling import ThreatModel
+    from .passages import DocumentPrediction
+
 DEFAULT_BATCH_SIZE = 32
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "interference-e5-small"
-
-
-class ModelFormatError(ValueError):
-    """A model folder is incomplete, inconsistent or tampered with."""
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """The labels a text was given and the score of every label."""
+    """The labels a text was given, the score of every label and, when asked for, the evidence.
+
+    ``evidence`` maps each given label to spans of the text, best first (see ``interference_clf.evidence``).
+    """
 
     labels: list[str]
     scores: dict[str, float]
+    evidence: dict[str, list[EvidenceSpan]] | None = None
 
 
-@dataclass
-class ClassifierConfig:
-    labels: tuple[str, ...] = LABELS
-    thresholds: dict[str, float] = field(default_factory=lambda: {label: 0.5 for label in LABELS})
-    # One temperature per label divides the logits before the sigmoid (1.0 = uncalibrated).
-    temperatures: dict[str, float] = field(default_factory=lambda: {label: 1.0 for label in LABELS})
-    prefix: str = DEFAULT_PREFIX
-    max_length: int = DEFAULT_MAX_LENGTH
-    pooling: str = "mean"
-    # None: the encoder is stored whole in the folder (tiny test models).
-    base_encoder: dict[str, str] | None = None
-    # Names of the encoder tensors stored in the weights file; the rest come from the base.
-    stored_encoder_tensors: list[str] = field(default_factory=list)
-    weights_sha256: str = ""
-    format_version: int = FORMAT_VERSION
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ClassifierConfig:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ModelFormatError(f"config has unknown fields {sorted(unknown)}")
-        data = dict(data)
-        data["labels"] = tuple(data.get("labels", LABELS))
-        return cls(**data)
-
-
-class ThreatModel(nn.Module):
-    """Encoder, mean pooling over real tokens, dropout and a linear layer with one logit per label."""
-
-    def __init__(self, encoder: BertModel, num_labels: int = len(LABELS), dropout: float = 0.1):
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, num_labels)
-
-    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.pool(hidden, attention_mask)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embed(input_ids, attention_mask)))
-
-
-def split_windows(token_ids: Sequence[int], size: int) -> list[list[int]]:
-    """Cut a token sequence into windows of at most ``size`` overlapping by a quarter."""
-    if size < 1:
-        raise ValueError(f"window size must be positive, got {size}")
-    if len(token_ids) <= size:
-        return [list(token_ids)]
-    step = max(1, size - size // 4)
-    starts = list(range(0, len(token_ids) - size, step)) + [len(token_ids) - size]
-    return [list(token_ids[start : start + size]) for start in starts]
-
-
-def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad to the longest sequence of this batch (dynamic padding)."""
-    width = max(len(ids) for ids in sequences)
-    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, ids in enumerate(sequences):
-        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        attention_mask[row, : len(ids)] = 1
-    return input_ids, attention_mask
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 class Classifier:
@@ -141,15 +77,44 @@ class Classifier:
     """
 
     def __init__(
-        self, model: ThreatModel, tokenizer: PreTrainedTokenizerFast, config: ClassifierConfig, backend: str = TORCH
+        self,
+        config: ClassifierConfig,
+        tokenizer: Tokenizer,
+        model: ThreatModel | None = None,
+        backend: str = TORCH,
+        folder: str | Path | None = None,
     ):
+        from .labels import LABELS
+
         if tuple(config.labels) != LABELS:
             raise ModelFormatError(f"model labels {config.labels} differ from the library's {LABELS}")
-        self.model = model.eval()
-        self.tokenizer = tokenizer
+        if model is None and folder is None:
+            raise ValueError("a Classifier needs its network or the folder it was saved in")
         self.config = config
-        self.backend: WindowScorer = create_backend(backend, self.model, tokenizer.pad_token_id, config.weights_sha256)
-        self._prefix_ids = tokenizer(config.prefix.strip(), add_special_tokens=False)["input_ids"]
+        self.tokenizer = tokenizer
+        self.text_encoder = TextEncoder(tokenizer, config.prefix)
+        self.folder = None if folder is None else Path(folder)
+        self._model = model
+        self.max_positions = self._max_positions()
+        self.backend: WindowScorer = create_backend(backend, config, self.text_encoder.pad_id, lambda: self.model)
+
+    @property
+    def model(self) -> ThreatModel:
+        """The torch network, built from the saved folder the first time it is needed."""
+        if self._model is None:
+            from .modeling import build_model
+
+            self._model = build_model(self.config, self.folder)
+        return self._model
+
+    def _max_positions(self) -> int:
+        if self._model is not None:
+            return self._model.encoder.config.max_position_embeddings
+        if self.config.base_encoder is None:
+            encoder_config = self.folder / ENCODER_CONFIG_FILE
+        else:
+            encoder_config = base_encoder_folder(self.config.base_encoder["source_sha256"]) / ENCODER_CONFIG_FILE_IN_CACHE
+        return int(json.loads(encoder_config.read_text())["max_position_embeddings"])
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -159,29 +124,20 @@ class Classifier:
     def thresholds(self) -> dict[str, float]:
         return dict(self.config.thresholds)
 
+    @property
+    def num_layers(self) -> int:
+        if self.config.encoder_layers is not None:
+            return len(self.config.encoder_layers)
+        return self.model.encoder.config.num_hidden_layers
+
     # ----- inference -------------------------------------------------------------------
-
-    def _encode_windows(self, texts: list[str], max_length: int) -> tuple[list[list[int]], list[int]]:
-        """Token windows, each with special tokens and prefix, and the text each belongs to."""
-        budget = max_length - 2 - len(self._prefix_ids)
-        if budget < 1:
-            raise ValueError(f"max_length={max_length} leaves no room for text after the prefix")
-        bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
-        content = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
-        windows: list[list[int]] = []
-        owners: list[int] = []
-        for index, ids in enumerate(content):
-            for chunk in split_windows(ids, budget):
-                windows.append([bos, *self._prefix_ids, *chunk, eos])
-                owners.append(index)
-        return windows, owners
-
-    def _temperatures(self) -> torch.Tensor:
-        return torch.tensor([self.config.temperatures[label] for label in self.labels])
 
     def window_logits(self, windows: list[list[int]], batch_size: int) -> np.ndarray:
         """Raw logits per window, from the backend chosen at load time."""
         return self.backend.logits(windows, batch_size)
+
+    def _temperatures(self) -> np.ndarray:
+        return np.array([self.config.temperatures[label] for label in self.labels], dtype=np.float32)
 
     def predict_proba(
         self,
@@ -193,17 +149,15 @@ class Classifier:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         max_length = max_length or self.config.max_length
-        limit = self.model.encoder.config.max_position_embeddings
-        if max_length > limit:
-            raise ValueError(f"max_length={max_length} exceeds the encoder's {limit} positions")
+        if max_length > self.max_positions:
+            raise ValueError(f"max_length={max_length} exceeds the encoder's {self.max_positions} positions")
         items, _ = validate_texts(texts)
         if not items:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        windows, owners = self._encode_windows(items, max_length)
-        logits = torch.from_numpy(self.window_logits(windows, batch_size))
-        window_scores = torch.sigmoid(logits / self._temperatures()).numpy()
+        windows, owners = self.text_encoder.windows(items, max_length)
+        window_scores = sigmoid(self.window_logits(windows, batch_size) / self._temperatures())
         scores = np.zeros((len(items), len(self.labels)), dtype=np.float32)
-        np.maximum.at(scores, np.asarray(owners), window_scores)
+        np.maximum.at(scores, np.asarray(owners), window_scores.astype(np.float32))
         return scores
 
     def decide(self, scores: np.ndarray) -> list[Prediction]:
@@ -218,86 +172,33 @@ class Classifier:
         ]
 
     @overload
-    def predict(self, texts: str, batch_size: int = ..., max_length: int | None = ...) -> Prediction: ...
+    def predict(self, texts: str, batch_size: int = ..., max_length: int | None = ...,
+                evidence: bool = ...) -> Prediction: ...
     @overload
-    def predict(self, texts: Iterable[str], batch_size: int = ..., max_length: int | None = ...) -> list[Prediction]: ...
+    def predict(self, texts: Iterable[str], batch_size: int = ..., max_length: int | None = ...,
+                evidence: bool = ...) -> list[Prediction]: ...
 
-    def predict(self, texts, batch_size=DEFAULT_BATCH_SIZE, max_length=None):
-        """Labels and scores; a single string gives one ``Prediction``, a list gives a list."""
-        single = isinstance(texts, str)
-        predictions = self.decide(self.predict_proba(texts, batch_size=batch_size, max_length=max_length))
-        return predictions[0] if single else predictions
+    def predict(self, texts, batch_size=DEFAULT_BATCH_SIZE, max_length=None, evidence=False):
+        """Labels and scores; a single string gives one ``Prediction``, a list gives a list.
 
-    # ----- persistence -----------------------------------------------------------------
-
-    def save_pretrained(self, folder: str | Path, model_card: str | None = None) -> Path:
-        """Write config, weights (safetensors) and model card; only tensors not in the base are stored."""
-        from .model_card import render_model_card
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {f"head.{k}": v for k, v in self.model.head.state_dict().items()}
-        encoder_state = self.model.encoder.state_dict()
-        if self.config.base_encoder is None:
-            names = list(encoder_state)
-            (folder / ENCODER_CONFIG_FILE).write_text(self.model.encoder.config.to_json_string())
-            self.tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
-        else:
-            names = list(self.config.stored_encoder_tensors)
-        state.update({f"encoder.{name}": encoder_state[name] for name in names})
-        save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(folder / WEIGHTS_FILE))
-        self.config.stored_encoder_tensors = names
-        self.config.weights_sha256 = sha256_file(folder / WEIGHTS_FILE)
-        (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2, ensure_ascii=False) + "\n")
-        (folder / CARD_FILE).write_text(model_card or render_model_card(self.config))
-        return folder
-
-    @classmethod
-    def from_pretrained(cls, folder: str | Path = SHIPPED_MODEL, backend: str = AUTO) -> Classifier:
-        """Load a folder written by ``save_pretrained``; refuses weights whose hash does not match.
-
-        ``backend``: ``"auto"`` (ONNX Runtime int8 when installed, else torch), ``"torch"``,
-        ``"onnx-int8"`` or ``"onnx-fp32"``; see ``interference_clf.backends``.
+        ``evidence=True`` adds, for each label given, the spans of the text that carry it (it costs
+        a few more model calls per labelled text; without it nothing extra is computed).
         """
-        check_local_path(folder)
-        folder = Path(folder)
-        try:
-            config = ClassifierConfig.from_dict(json.loads((folder / CONFIG_FILE).read_text()))
-        except FileNotFoundError:
-            raise ModelFormatError(f"{folder} has no {CONFIG_FILE}; it is not a saved classifier") from None
-        weights = folder / WEIGHTS_FILE
-        if not weights.is_file():
-            raise ModelFormatError(f"{folder} has no {WEIGHTS_FILE}")
-        actual = sha256_file(weights)
-        if actual != config.weights_sha256:
-            raise ModelFormatError(
-                f"{weights} has sha256 {actual[:12]}…, but the config expects {config.weights_sha256[:12]}…; "
-                "the weights were changed or corrupted, refusing to load them"
-            )
-        state = load_file(str(weights))
-        if config.base_encoder is None:
-            encoder = BertModel(BertConfig.from_json_file(str(folder / ENCODER_CONFIG_FILE)), add_pooling_layer=False)
-            tokenizer = load_tokenizer(folder / TOKENIZER_FILE)
-        else:
-            files = ensure_base_encoder(config.base_encoder["source_sha256"])
-            encoder, tokenizer = load_base_encoder(files)
-        model = ThreatModel(encoder, num_labels=len(config.labels))
-        encoder_state = {k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")}
-        head_state = {k.removeprefix("head."): v for k, v in state.items() if k.startswith("head.")}
-        missing = set(config.stored_encoder_tensors) - set(encoder_state)
-        if missing:
-            raise ModelFormatError(f"{weights} lacks encoder tensors {sorted(missing)[:5]}")
-        model.encoder.load_state_dict(encoder_state, strict=config.base_encoder is None)
-        model.head.load_state_dict(head_state)
-        return cls(model, tokenizer, config, backend=backend)
+        single = isinstance(texts, str)
+        items, _ = validate_texts(texts)
+        predictions = self.decide(self.predict_proba(items, batch_size=batch_size, max_length=max_length))
+        if evidence:
+            from .evidence import attach_evidence
 
-    # ----- documents -------------------------------------------------------------------
+            predictions = attach_evidence(self, items, predictions, batch_size=batch_size, max_length=max_length)
+        return predictions[0] if single else predictions
 
     def predict_documents(
         self,
         texts: str | Iterable[str],
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_length: int | None = None,
+        evidence: bool = False,
     ) -> list[DocumentPrediction]:
         """Split documents into passages that fit the model, label each passage, roll them up per document.
 
@@ -307,9 +208,63 @@ class Classifier:
         from .passages import predict_documents
 
         max_length = max_length or self.config.max_length
-        # The room for text that _encode_windows leaves, so that no passage needs windowing.
-        passage_tokens = max_length - 2 - len(self._prefix_ids)
-        return predict_documents(self, texts, passage_tokens, batch_size=batch_size, max_length=max_length)
+        # The room for text that one window leaves, so that no passage needs windowing.
+        return predict_documents(self, texts, self.text_encoder.text_budget(max_length), batch_size=batch_size,
+                                 max_length=max_length, evidence=evidence)
+
+    def predict_dataset(self, dataset: Any, text_column: str = "text", batch_size: int = DEFAULT_BATCH_SIZE,
+                        **map_kwargs: Any) -> Any:
+        """A ``datasets.Dataset`` with ``labels`` and ``score_<label>`` columns added (a batched ``map``)."""
+        from .integrations.datasets import predict_dataset
+
+        return predict_dataset(self, dataset, text_column=text_column, batch_size=batch_size, **map_kwargs)
+
+    # ----- persistence -----------------------------------------------------------------
+
+    def save_pretrained(self, folder: str | Path, model_card: str | None = None) -> Path:
+        """Write config, weights (safetensors) and model card; only tensors not in the base are stored."""
+        from .model_card import render_model_card
+        from .modeling import save_weights
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        names = save_weights(self.model, self.config, folder / WEIGHTS_FILE)
+        if self.config.base_encoder is None:
+            (folder / ENCODER_CONFIG_FILE).write_text(self.model.encoder.config.to_json_string())
+            self.tokenizer.save(str(folder / TOKENIZER_FILE))
+        self.config.stored_encoder_tensors = names
+        self.config.weights_sha256 = sha256_file(folder / WEIGHTS_FILE)
+        self.config.write(folder)
+        (folder / CARD_FILE).write_text(model_card or render_model_card(self.config), encoding="utf-8")
+        self.folder = folder
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path | None = None, backend: str = AUTO) -> Classifier:
+        """Load a shipped model by name (None: the default one) or a folder written by ``save_pretrained``.
+
+        Weights whose hash does not match the config are refused. ``backend``: ``"auto"`` (ONNX Runtime
+        int8 when installed, else torch), ``"torch"``, ``"onnx-int8"`` or ``"onnx-fp32"``; see
+        ``interference_clf.backends``.
+        """
+        folder = resolve_model(folder)
+        check_local_path(folder)
+        config = ClassifierConfig.read(folder)
+        weights = folder / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ModelFormatError(f"{folder} has no {WEIGHTS_FILE}")
+        actual = sha256_file(weights)
+        if actual != config.weights_sha256:
+            raise ModelFormatError(
+                f"{weights} has sha256 {actual[:12]}…, but the config expects {config.weights_sha256[:12]}…; "
+                "the weights were changed or corrupted, refusing to load them"
+            )
+        if config.base_encoder is None:
+            tokenizer_path = folder / TOKENIZER_FILE
+        else:
+            source = config.base_encoder["source_sha256"]
+            tokenizer_path = verified_base_tokenizer(source) or ensure_base_encoder(source).tokenizer
+        return cls(config, load_tokenizer(tokenizer_path), backend=backend, folder=folder)
 
 
 def base_encoder_identity(source_sha256: str) -> dict[str, str]:
@@ -317,5 +272,6 @@ def base_encoder_identity(source_sha256: str) -> dict[str, str]:
 
 
 def load(path: str | Path | None = None, backend: str = AUTO) -> Classifier:
-    """The shipped model, or the saved classifier at ``path``, scored by ``backend`` (see ``from_pretrained``)."""
-    return Classifier.from_pretrained(SHIPPED_MODEL if path is None else path, backend=backend)
+    """A shipped model by name (None: the default), or the saved classifier at ``path``, scored by ``backend``."""
+    return Classifier.from_pretrained(path, backend=backend)
+

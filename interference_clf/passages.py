@@ -20,13 +20,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from .inputs import validate_texts
 
 if TYPE_CHECKING:
     from .classifier import Classifier
+    from .evidence import EvidenceSpan
 
 CountTokens = Callable[[str], int]
 
@@ -53,6 +56,7 @@ class PassagePrediction:
     end: int
     labels: list[str]
     scores: dict[str, float]
+    evidence: dict[str, list[EvidenceSpan]] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,14 @@ class DocumentPrediction:
     labels: list[str]
     scores: dict[str, float]
     passages: list[PassagePrediction]
+    evidence: dict[str, list[EvidenceSpan]] | None = None
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """The sentences of ``text`` in order, trimmed of whitespace; a paragraph break also ends a sentence."""
+    whole = Span(0, len(text))
+    paragraphs = _cut(text, whole, _match_spans(PARAGRAPH_BREAK, text, whole))
+    return [sentence for paragraph in paragraphs for sentence in _sentences(text, paragraph)]
 
 
 def split_passages(text: str, max_tokens: int, count_tokens: CountTokens) -> list[Span]:
@@ -201,30 +213,45 @@ def predict_documents(
     max_tokens: int,
     batch_size: int,
     max_length: int | None = None,
+    evidence: bool = False,
 ) -> list[DocumentPrediction]:
-    """Label every passage of every document, all passages batched together, and roll them up per document."""
+    """Label every passage of every document, all passages batched together, and roll them up per document.
+
+    With ``evidence``, each labelled passage gets its evidence spans (as offsets into the document) and a
+    document's evidence for a label is that of its passages with the label, best first.
+    """
     documents, _ = validate_texts(texts)
-
-    def count_tokens(passage: str) -> int:
-        return len(clf.tokenizer(passage, add_special_tokens=False)["input_ids"])
-
-    spans = [split_passages(document, max_tokens, count_tokens) for document in documents]
+    spans = [split_passages(document, max_tokens, clf.text_encoder.count_tokens) for document in documents]
     passage_texts = [document[s.start : s.end] for document, ss in zip(documents, spans) for s in ss]
-    scores = clf.predict_proba(passage_texts, batch_size=batch_size, max_length=max_length)
-    decisions = clf.decide(scores)
+    predictions = clf.predict(passage_texts, batch_size=batch_size, max_length=max_length, evidence=evidence)
     results: list[DocumentPrediction] = []
     first = 0
     for document_spans in spans:
         last = first + len(document_spans)
-        # Thresholding the best score per label gives exactly the union of the passages' labels.
-        document = clf.decide(scores[first:last].max(axis=0, keepdims=True))[0]
         passages = [
-            PassagePrediction(span.start, span.end, decision.labels, decision.scores)
-            for span, decision in zip(document_spans, decisions[first:last])
+            PassagePrediction(span.start, span.end, p.labels, p.scores, _shifted(p.evidence, span.start))
+            for span, p in zip(document_spans, predictions[first:last])
         ]
-        results.append(DocumentPrediction(document.labels, document.scores, passages))
+        # Thresholding the best score per label gives exactly the union of the passages' labels.
+        best = np.array([[p.scores[label] for label in clf.labels] for p in passages]).max(axis=0, keepdims=True)
+        document = clf.decide(best)[0]
+        document_evidence = None
+        if evidence:
+            document_evidence = {
+                label: sorted((s for p in passages if label in p.labels for s in p.evidence[label]),
+                              key=lambda s: -s.score)
+                for label in document.labels
+            }
+        results.append(DocumentPrediction(document.labels, document.scores, passages, document_evidence))
         first = last
     return results
 
 
-__all__ = ["DocumentPrediction", "PassagePrediction", "Span", "predict_documents", "split_passages"]
+def _shifted(evidence: dict[str, list[EvidenceSpan]] | None, offset: int) -> dict[str, list[EvidenceSpan]] | None:
+    if evidence is None:
+        return None
+    return {label: [replace(s, start=s.start + offset, end=s.end + offset) for s in spans]
+            for label, spans in evidence.items()}
+
+
+__all__ = ["DocumentPrediction", "PassagePrediction", "Span", "predict_documents", "sentence_spans", "split_passages"]

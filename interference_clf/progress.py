@@ -1,42 +1,37 @@
-"""Progress reporting for long runs: a live line on a terminal, occasional log lines otherwise."""
+"""Progress bars (tqdm) on stderr: live on a terminal, a plain log line every few seconds elsewhere."""
 
 from __future__ import annotations
 
 import sys
-import time
+
+from tqdm import tqdm
 
 LOG_INTERVAL_S = 10
+LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt} {unit} ({rate_fmt}, {elapsed} elapsed, ETA {remaining})"
+LOG_FORMAT_OPEN_ENDED = "{desc}: {n_fmt} {unit} ({rate_fmt}, {elapsed} elapsed)"
 
 
-class Progress:
-    """Progress on stderr: a live line on a terminal, occasional log lines otherwise.
+class _Discard:
+    """Where tqdm's own carriage returns and newlines go when it writes log lines instead of a live bar."""
 
-    ``total`` may be None when the amount of work is not known in advance (a stream);
-    the line then shows the count and rate without an ETA.
-    """
+    def write(self, text: str) -> None:
+        pass
 
-    def __init__(self, total: int | None, what: str, unit: str = ""):
-        self.total, self.what, self.started = total, what, time.monotonic()
-        self.unit = f" {unit}" if unit else ""
-        self.live = sys.stderr.isatty()
-        self.last_logged = 0.0
+    def flush(self) -> None:
+        pass
 
-    def line(self, done: int) -> str:
-        elapsed = time.monotonic() - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        if self.total is None:
-            return f"{self.what}: {done}{self.unit} ({rate:.1f}/s)"
-        eta = (self.total - done) / rate if rate > 0 else float("inf")
-        return f"{self.what}: {done}/{self.total}{self.unit} ({rate:.1f}/s, ETA {eta:.0f}s)"
 
-    def update(self, done: int) -> None:
-        elapsed = time.monotonic() - self.started
-        if self.live:
-            print("\r" + self.line(done), end="", file=sys.stderr, flush=True)
-        elif elapsed - self.last_logged >= LOG_INTERVAL_S or done == self.total:
-            self.last_logged = elapsed
-            print(self.line(done), file=sys.stderr, flush=True)
+class _LogLines(tqdm):
+    """tqdm that writes whole lines: in a log file or a CI console, carriage returns would pile up on one line."""
 
-    def close(self) -> None:
-        if self.live:
-            print(file=sys.stderr)
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        print(msg if msg is not None else self.__str__(), file=sys.stderr, flush=True)
+        return True
+
+
+def progress(total: int | None, desc: str, unit: str = "it", enabled: bool = True) -> tqdm:
+    """A progress bar for ``total`` units of work (None when it is not known in advance)."""
+    if sys.stderr.isatty():
+        return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True, file=sys.stderr)
+    return _LogLines(total=total, desc=desc, unit=unit, disable=not enabled, file=_Discard(), mininterval=LOG_INTERVAL_S,
+                     maxinterval=LOG_INTERVAL_S, bar_format=LOG_FORMAT if total is not None else LOG_FORMAT_OPEN_ENDED)

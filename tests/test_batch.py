@@ -13,7 +13,6 @@ import torch
 
 from interference_clf import cli
 from interference_clf.batch import CHUNK_BATCHES, LabelFileError, label_file, resolve_formats
-from interference_clf.progress import Progress
 
 from .conftest import SAMPLE_TEXTS
 
@@ -342,9 +341,3 @@ def test_command_fails_with_a_message_only_on_io_or_model_problems(tiny_classifi
     assert cli.main(["label", str(source), str(tmp_path / "out.jsonl"), *model]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert cli.main(["label", str(source), str(tmp_path / "y.jsonl"), "--model", str(tmp_path / "nowhere")]) == 2
-
-
-def test_progress_without_a_known_total():
-    assert Progress(None, "labelling", "rows").line(5).startswith("labelling: 5 rows (")
-    assert "ETA" not in Progress(None, "labelling").line(5)
-    assert "/10" in Progress(10, "scoring").line(5) and "ETA" in Progress(10, "scoring").line(5)

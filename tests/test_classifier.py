@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import interference_clf as ic
-from interference_clf.classifier import ModelFormatError, split_windows
+from interference_clf.config import ModelFormatError
 
 from .conftest import SAMPLE_TEXTS
 
@@ -50,28 +50,17 @@ def test_empty_list_gives_empty_matrix(tiny_classifier):
     assert tiny_classifier.predict([]) == []
 
 
-def test_split_windows_cover_every_token_with_overlap():
-    tokens = list(range(50))
-    windows = split_windows(tokens, 16)
-    assert all(len(w) <= 16 for w in windows)
-    assert sorted({t for w in windows for t in w}) == tokens
-    assert windows[0][-4:] == windows[1][:4]  # a quarter of the window overlaps
-    assert split_windows(tokens[:10], 16) == [tokens[:10]]
-    with pytest.raises(ValueError):
-        split_windows(tokens, 0)
-
-
 def test_long_text_is_scored_over_windows_not_truncated(tiny_classifier):
     # max_length 24 in the tiny model: the long text spans many windows.
     short = "the election hackers"  # whole-word pieces in the tiny vocabulary: one window
     long_text = " ".join(SAMPLE_TEXTS * 6)
-    windows, owners = tiny_classifier._encode_windows([short, long_text], 24)
+    windows, owners = tiny_classifier.text_encoder.windows([short, long_text], 24)
     assert owners.count(0) == 1 and owners.count(1) > 5
     assert all(len(w) <= 24 for w in windows)
     # The aggregate is the per-label maximum over the text's windows.
     scores = tiny_classifier.predict_proba([long_text])[0]
     logits = tiny_classifier.window_logits([w for w, o in zip(windows, owners) if o == 1], batch_size=4)
-    window_scores = 1 / (1 + np.exp(-logits / tiny_classifier._temperatures().numpy()))
+    window_scores = 1 / (1 + np.exp(-logits / tiny_classifier._temperatures()))
     np.testing.assert_allclose(scores, window_scores.max(axis=0), atol=1e-5)
 
 

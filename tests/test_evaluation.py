@@ -1,15 +1,7 @@
-import json
-
 import numpy as np
 import pytest
 
-from interference_clf.evaluation import (
-    evaluate,
-    expected_calibration_error,
-    markdown_summary,
-    read_labelled_jsonl,
-    write_report,
-)
+from interference_clf.evaluation import evaluate, expected_calibration_error, misjudged_rows
 
 Y_TRUE = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 1], [0, 0, 0]])
 SCORES = np.array([[0.9, 0.1, 0.2], [0.2, 0.4, 0.1], [0.1, 0.2, 0.8], [0.6, 0.1, 0.1], [0.7, 0.2, 0.9], [0.1, 0.1, 0.1]])
@@ -46,23 +38,15 @@ def test_expected_calibration_error():
     assert expected_calibration_error(np.array([1, 0, 1, 0]), np.full(4, 0.9)) == pytest.approx(0.4)
 
 
-def test_report_files(tmp_path):
-    result = evaluate(Y_TRUE, SCORES, [0.5, 0.5, 0.5], ["en", "en", "fr", "fr", "de", "de"])
-    page = write_report(Y_TRUE, SCORES, result, tmp_path, "Test report")
-    assert json.loads((tmp_path / "metrics.json").read_text())["macro_f1"] == pytest.approx(result["macro_f1"])
-    text = page.read_text()
-    assert "| cyberattack |" in text and "| fr |" in text
-    for image in ("pr_curves.png", "reliability.png", "per_language.png"):
-        assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"]({image})" in text
-    assert "macro-F1 **" in markdown_summary(result)
-
-
-def test_read_labelled_jsonl(tmp_path):
-    path = tmp_path / "d.jsonl"
-    path.write_text('{"text": "a", "labels": ["espionage"], "lang": "fr"}\n\n{"text": "b", "labels": []}\n')
-    texts, y, langs = read_labelled_jsonl(path)
-    assert texts == ["a", "b"] and y.tolist() == [[0, 0, 1], [0, 0, 0]] and langs == ["fr", "?"]
-    path.write_text('{"text": "a", "labels": ["spying"]}\n')
-    with pytest.raises(ValueError, match="d.jsonl:1"):
-        read_labelled_jsonl(path)
+def test_misjudged_rows_are_grouped_by_confusion_most_confident_first():
+    groups = misjudged_rows(Y_TRUE, SCORES, [0.5, 0.5, 0.5], row_ids=[f"r{i}" for i in range(6)])
+    assert [row["id"] for row in groups["false cyberattack"]] == ["r3"]
+    assert [row["id"] for row in groups["missed disinformation"]] == ["r1"]
+    assert groups["false espionage"] == [] and groups["missed espionage"] == []
+    row = groups["false cyberattack"][0]
+    assert row["gold"] == [] and row["predicted"] == ["cyberattack"] and row["scores"]["cyberattack"] == 0.6
+    scores = SCORES.copy()
+    scores[5, 2] = 0.95  # a second, more confident false espionage comes first
+    scores[3, 2] = 0.7
+    assert [row["row"] for row in misjudged_rows(Y_TRUE, scores, [0.5] * 3)["false espionage"]] == [5, 3]
+    assert evaluate(Y_TRUE, scores, [0.5] * 3)["misjudged"]["false espionage"] == 2

@@ -121,12 +121,12 @@ def test_documents_are_labelled_by_their_passages(tiny_classifier):
     clf = tiny_classifier
     document = "Hackers broke into the election commission servers. " * 3 + "\n\n选举委员会的网站遭到攻击。Шпигуна затримали."
     [result] = clf.predict_documents([document])
-    prefix_tokens = len(clf.tokenizer(clf.config.prefix.strip(), add_special_tokens=False)["input_ids"])
+    prefix_tokens = len(clf.text_encoder.prefix_ids)
     budget = clf.config.max_length - 2 - prefix_tokens  # no passage should need the classifier's windowing
     texts = [document[p.start : p.end] for p in result.passages]
     assert len(texts) > 1
     for text in texts:
-        assert len(clf.tokenizer(text, add_special_tokens=False)["input_ids"]) <= budget
+        assert clf.text_encoder.count_tokens(text) <= budget
     scores = clf.predict_proba(texts)
     for passage, row in zip(result.passages, scores):
         assert [passage.scores[label] for label in clf.labels] == pytest.approx(row.tolist(), abs=1e-5)

@@ -53,7 +53,7 @@ THREAT_PARAGRAPH = (
 
 def test_long_text_keeps_a_threat_paragraph_at_its_end(clf):
     # Far past one window: without windowing the last paragraph would be cut off.
-    assert len(clf.tokenizer(FILLER + THREAT_PARAGRAPH)["input_ids"]) > 2 * clf.config.max_length
+    assert clf.text_encoder.count_tokens(FILLER + THREAT_PARAGRAPH) > 2 * clf.config.max_length
     scores = clf.predict_proba([FILLER, FILLER + THREAT_PARAGRAPH])
     label = clf.labels.index("cyberattack")
     assert scores[1, label] > clf.thresholds["cyberattack"] > scores[0, label]

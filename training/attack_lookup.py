@@ -17,7 +17,6 @@ import random
 import re
 from pathlib import Path
 
-from .corpus import Passage
 
 MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 CITATION = re.compile(r"\s*\(Citation:[^)]*\)")
@@ -37,8 +36,8 @@ def clean(description: str) -> str:
     return " ".join(text.split())
 
 
-def attack_procedure_passages(limit: int = 600, seed: int = 13) -> list[Passage]:
-    """Up to ``limit`` distinct procedure sentences labelled ``cyberattack``."""
+def attack_procedure_rows(limit: int = 600, seed: int = 13) -> list[dict]:
+    """Up to ``limit`` distinct procedure sentences as labelled rows (``cyberattack``, English, train split)."""
     bundle = json.loads(bundle_path().read_text(encoding="utf-8"))
     sentences = sorted({
         clean(obj["description"])
@@ -48,7 +47,5 @@ def attack_procedure_passages(limit: int = 600, seed: int = 13) -> list[Passage]
     })
     sentences = [s for s in sentences if 8 <= len(s.split()) <= 120]
     chosen = random.Random(seed).sample(sentences, min(limit, len(sentences)))
-    return [
-        Passage(f"mitre-{i:04d}", text, "en", ("cyberattack",), "analyst_report", f"mitre-{i:04d}", "train")
-        for i, text in enumerate(chosen)
-    ]
+    return [{"id": f"mitre-{i:04d}", "text": text, "lang": "en", "labels": ["cyberattack"], "split": "train"}
+            for i, text in enumerate(chosen)]

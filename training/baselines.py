@@ -7,7 +7,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from .calibration import fit_thresholds
+from interference_clf.calibration import fit_thresholds
 
 
 def _one_vs_rest(c: float) -> OneVsRestClassifier:

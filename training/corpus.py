@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from interference_clf.labels import LABELS, to_indicator
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "passages"
 SPLITS = ("train", "dev", "test")
@@ -23,19 +23,12 @@ SPLIT_SHARES = (0.70, 0.15, 0.15)
 REGISTERS = (
     "news_report", "wire_brief", "official_statement", "analyst_report", "speech",
     "social_post", "reader_comment", "interview_quote", "fact_check", "encyclopedic",
+    "opinion_column", "satire", "history",
 )
 FIELDS = ("id", "text", "lang", "labels", "register", "scenario", "split")
-
-
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    text: str
-    lang: str
-    labels: tuple[str, ...]
-    register: str
-    scenario: str
-    split: str
+# hard_negative on every none passage; focus and pair on round-3 contrastive pairs (see WRITING_GUIDE.md).
+OPTIONAL_FIELDS = ("hard_negative", "focus", "pair")
+FOCUSES = ("state_hacking", "intel_mentioned", "disinfo_words", "spy_smear", "cyber_mentioned")
 
 
 def split_for_scenario(scenario: str) -> str:
@@ -57,17 +50,17 @@ def read_records(folder: Path = DATA_DIR) -> list[dict]:
     return records
 
 
-def load_passages(folder: Path = DATA_DIR, splits: Iterable[str] = SPLITS) -> list[Passage]:
-    wanted = set(splits)
-    return [
-        Passage(r["id"], r["text"], r["lang"], tuple(r["labels"]), r["register"], r["scenario"], r["split"])
-        for r in read_records(folder)
-        if r["split"] in wanted
-    ]
+def load_corpus(folder: Path = DATA_DIR) -> DatasetDict:
+    """The corpus as a ``datasets.DatasetDict`` with train, dev and test, built in memory (no datasets cache)."""
+    from datasets import Dataset, DatasetDict
 
-
-def label_matrix(passages: Iterable[Passage]) -> np.ndarray:
-    return np.array([to_indicator(p.labels) for p in passages], dtype=int).reshape(-1, len(LABELS))
+    records = read_records(folder)
+    columns = [*FIELDS, *OPTIONAL_FIELDS]
+    by_split = {split: [r for r in records if r["split"] == split] for split in SPLITS}
+    return DatasetDict({
+        split: Dataset.from_dict({name: [r.get(name) for r in rows] for name in columns})
+        for split, rows in by_split.items()
+    })
 
 
 def write_splits(folder: Path = DATA_DIR) -> None:
@@ -77,7 +70,8 @@ def write_splits(folder: Path = DATA_DIR) -> None:
         out = []
         for record in lines:
             record["split"] = split_for_scenario(record["scenario"])
-            out.append(json.dumps({k: record[k] for k in FIELDS}, ensure_ascii=False))
+            ordered = {k: record[k] for k in FIELDS} | {k: record[k] for k in OPTIONAL_FIELDS if k in record}
+            out.append(json.dumps(ordered, ensure_ascii=False))
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
-import platform
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from interference_clf.classifier import Classifier
-from interference_clf.evaluation import evaluate, markdown_summary, write_report
+from interference_clf.data import LabelledData
+from interference_clf.evaluation import evaluate, markdown_summary
 from interference_clf.labels import LABELS
+from interference_clf.machine import cpu_line
 from interference_clf.model_card import render_model_card
+from interference_clf.reports import write_report
+from interference_clf.trainer import TrainingResult
+from interference_clf.training_args import TrainingArguments
 
-from .arguments import TrainingArguments
+from .arguments import RecipeArguments
 from .baselines import dev_thresholds, frozen_e5_scores, tfidf_char_scores
 
 EVALUATED_SETS = ("dev", "test", "realworld")
+FINE_TUNED = "fine-tuned e5-small"
 
 
 def _headline(result: dict) -> str:
@@ -38,13 +44,15 @@ def comparison_table(results: dict[str, dict[str, dict]], sets: tuple[str, ...])
 
 def reproduce_command_from(arguments: dict) -> str:
     """The training command with the arguments that differ from the defaults (paths excepted)."""
-    defaults = TrainingArguments()
+    defaults = {**asdict(RecipeArguments()), **asdict(TrainingArguments())}
     parts = ["python -m training.train"]
     for name, value in arguments.items():
-        if name in ("output", "report", "realworld", "data") or value == getattr(defaults, name):
+        if name in ("output", "report", "data", "variant") or value == defaults.get(name):
             continue
         flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
+        if name == "realworld":
+            parts.append(f"{flag} REALWORLD.jsonl")
+        elif isinstance(value, bool):
             parts.append(flag if value else "--no-" + name.replace("_", "-"))
         elif isinstance(value, list):
             parts.append(" ".join([flag, *map(str, value)]))
@@ -53,40 +61,115 @@ def reproduce_command_from(arguments: dict) -> str:
     return " ".join(parts)
 
 
-def write_training_report(args: TrainingArguments, result: dict) -> None:
-    clf: Classifier = result["classifier"]
-    texts, labels, languages = result["texts"], result["labels"], result["languages"]
-    sets = tuple(name for name in EVALUATED_SETS if name in texts)
-    output = Path(args.output)
+def write_training_report(recipe: RecipeArguments, args: TrainingArguments, clf: Classifier, result: TrainingResult,
+                          sets: dict[str, LabelledData], base_embeddings: dict[str, np.ndarray]) -> dict:
+    names = tuple(name for name in EVALUATED_SETS if name in sets)
+    output = Path(recipe.output)
     clf.save_pretrained(output)
     # Evaluate exactly what ships, through the real inference path, on the fp32 reference backend.
     reloaded = Classifier.from_pretrained(output, backend="torch")
 
     t0 = time.time()
-    scores = {"fine-tuned e5-small": {name: reloaded.predict_proba(texts[name]) for name in sets}}
+    scores = {FINE_TUNED: {name: reloaded.predict_proba(sets[name].texts) for name in names}}
     inference_seconds = time.time() - t0
-    thresholds = {"fine-tuned e5-small": np.array([reloaded.thresholds[label] for label in LABELS])}
-    if args.baselines:
+    thresholds = {FINE_TUNED: np.array([reloaded.thresholds[label] for label in LABELS])}
+    texts = {name: data.texts for name, data in sets.items()}
+    labels = {name: data.labels for name, data in sets.items()}
+    if recipe.baselines:
         for name, baseline in (("TF-IDF char n-grams + LR", tfidf_char_scores(texts, labels)),
-                               ("frozen e5 + LR", frozen_e5_scores(result["base_embeddings"], labels))):
+                               ("frozen e5 + LR", frozen_e5_scores(base_embeddings, labels))):
             scores[name] = baseline
             thresholds[name] = dev_thresholds(baseline, labels)
     results = {
-        model: {name: evaluate(labels[name], scores[model][name], thresholds[model], languages[name]) for name in sets}
+        model: {name: evaluate(labels[name], scores[model][name], thresholds[model], sets[name].languages)
+                for name in names}
         for model in scores
     }
-    report_dir = Path(args.report)
+    report_dir = Path(recipe.report)
     report_dir.mkdir(parents=True, exist_ok=True)
-    for name in sets:
-        write_report(labels[name], scores["fine-tuned e5-small"][name], results["fine-tuned e5-small"][name],
-                     report_dir / name, f"Fine-tuned model on {name}")
-    summary = dict(result["summary"], results=results, inference_seconds=round(inference_seconds, 1),
-                   machine=f"{platform.machine()}, {platform.processor() or 'cpu'}")
+    for name in names:
+        # Real-world text is for evaluation only and is never copied into the repository: ids, not texts.
+        shown = None if name == "realworld" else sets[name].texts
+        write_report(report_dir / name, f"Fine-tuned model on {name}", labels[name], scores[FINE_TUNED][name],
+                     results[FINE_TUNED][name], texts=shown, row_ids=sets[name].ids, languages=sets[name].languages)
+    summary = {
+        "arguments": {**asdict(recipe), **asdict(args)},
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "train_seconds": result.seconds,
+        "calibration": result.calibration,
+        "sizes": {name: len(data) for name, data in sets.items()},
+        "results": results,
+        "inference_seconds": round(inference_seconds, 1),
+        "machine": cpu_line(),
+    }
     (report_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-
     card = training_model_card(summary, reloaded.config, output.name)
-    (output / "README.md").write_text(card)
-    print(comparison_table(results, sets))
+    (output / "README.md").write_text(card, encoding="utf-8")
+    if recipe.variant:
+        record_variant(recipe.variant, summary)
+    print(comparison_table(results, names))
+    return summary
+
+
+VARIANTS_LOG = Path("training/reports/variants.jsonl")
+VARIANTS_TABLE = Path("training/reports/variants.md")
+
+
+def variant_row(name: str, summary: dict) -> dict:
+    """The numbers the variants table shows for one run."""
+    results = summary["results"][FINE_TUNED]
+    row = {"variant": name, "command": reproduce_command_from(summary["arguments"]),
+           "best_epoch": summary["best_epoch"], "train_seconds": summary["train_seconds"],
+           "machine": summary["machine"]}
+    for set_name in EVALUATED_SETS:
+        if set_name in results:
+            r = results[set_name]
+            row[set_name] = {"macro_f1": round(r["macro_f1"], 4),
+                             "none_vs_threat_accuracy": round(r["none_vs_threat_accuracy"], 4),
+                             **{f"{label}_{m}": round(r["per_label"][label][m], 4)
+                                for label in LABELS for m in ("precision", "recall", "f1")}}
+    return row
+
+
+def record_variant(name: str, summary: dict) -> None:
+    """Append this run to the variants log and rewrite the table from it (one row per variant name)."""
+    rows = {}
+    if VARIANTS_LOG.is_file():
+        for line in VARIANTS_LOG.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            rows[row["variant"]] = row
+    rows[name] = variant_row(name, summary)
+    VARIANTS_LOG.parent.mkdir(parents=True, exist_ok=True)
+    VARIANTS_LOG.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.values()), encoding="utf-8")
+    VARIANTS_TABLE.write_text(variants_table(list(rows.values())), encoding="utf-8")
+
+
+def variants_table(rows: list[dict]) -> str:
+    def cell(row: dict, set_name: str, key: str) -> str:
+        return f"{row[set_name][key]:.3f}" if set_name in row else "—"
+
+    lines = [
+        "# Variants tried",
+        "",
+        "Every fine-tuning variant, chosen on the corpus dev split only (macro-F1 at the dev-fitted thresholds). "
+        "Real-world numbers are on `realworld-dev.jsonl`, measured for the record, never used to choose. "
+        "Rewritten by `python -m training.train --variant NAME`.",
+        "",
+        "| variant | dev macro-F1 | test macro-F1 | real macro-F1 | real esp. P / R | real disinfo P | "
+        "real none-vs-threat | best epoch | train s | command |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        real_esp = (f"{row['realworld']['espionage_precision']:.2f} / {row['realworld']['espionage_recall']:.2f}"
+                    if "realworld" in row else "—")
+        real_dis = f"{row['realworld']['disinformation_precision']:.2f}" if "realworld" in row else "—"
+        lines.append(f"| {row['variant']} | {cell(row, 'dev', 'macro_f1')} | {cell(row, 'test', 'macro_f1')} | "
+                     f"{cell(row, 'realworld', 'macro_f1')} | {real_esp} | {real_dis} | "
+                     f"{cell(row, 'realworld', 'none_vs_threat_accuracy')} | {row['best_epoch']} | "
+                     f"{row['train_seconds']:.0f} | `{row['command']}` |")
+    lines += ["", f"Machine: {rows[-1]['machine'] if rows else '—'}.", ""]
+    return "\n".join(lines)
 
 
 HELD_OUT_REPORT = Path("training/reports/heldout-pt-ro/summary.json")
@@ -98,8 +181,8 @@ def held_out_section(summary: dict) -> str:
         return "Not run for this model."
     held = json.loads(HELD_OUT_REPORT.read_text())
     excluded = held["arguments"]["exclude_languages"]
-    ours = summary["results"]["fine-tuned e5-small"]["test"]["per_language"]
-    theirs = held["results"]["fine-tuned e5-small"]["test"]["per_language"]
+    ours = summary["results"][FINE_TUNED]["test"]["per_language"]
+    theirs = held["results"][FINE_TUNED]["test"]["per_language"]
     lines = [f"A model trained the same way but without {', '.join(excluded)} "
              f"(`{reproduce_command_from(held['arguments'])}`), on the test split:", "",
              "| language | n | macro-F1, trained on it | macro-F1, never saw it | lost |", "|---|---|---|---|---|"]
@@ -115,8 +198,8 @@ def held_out_section(summary: dict) -> str:
 def training_model_card(summary: dict, config, title: str) -> str:
     args = summary["arguments"]
     results = summary["results"]
-    sets = tuple(name for name in EVALUATED_SETS if name in results["fine-tuned e5-small"])
-    main = results["fine-tuned e5-small"]
+    sets = tuple(name for name in EVALUATED_SETS if name in results[FINE_TUNED])
+    main = results[FINE_TUNED]
     sections = {
         "Intended use": (
             "Routing passages (one sentence to a paragraph) from news, social media and reports in many "

@@ -6,17 +6,23 @@ backend only scores windows. ``"torch"`` runs the fp32 model as trained;
 (``pip install 'interference-clf[onnx]'``), built once per model into the
 per-user cache. ``"auto"`` takes ``"onnx-int8"`` when ONNX Runtime is installed
 and ``"torch"`` otherwise.
+
+Backends are imported only when asked for, and receive what they need (the
+config, the padding id, a way to build the torch network) rather than the
+classifier: when a verified ONNX export is cached, scoring never imports torch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..classifier import ThreatModel
+    from ..config import ClassifierConfig
+    from ..modeling import ThreatModel
 
 TORCH = "torch"
 ONNX_INT8 = "onnx-int8"
@@ -43,12 +49,16 @@ class WindowScorer(Protocol):
         ...
 
 
-def create_backend(name: str, model: ThreatModel, pad_id: int, weights_sha256: str) -> WindowScorer:
-    """The backend called ``name`` for ``model``; ONNX backends export the model on first use and cache it."""
+def create_backend(
+    name: str, config: ClassifierConfig, pad_id: int, load_model: Callable[[], ThreatModel]
+) -> WindowScorer:
+    """The backend called ``name``; ``load_model`` is called only if the torch network is needed."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name == TORCH:
-        return _torch_backend(model, pad_id)
+        from .torch_backend import TorchScorer
+
+        return TorchScorer(load_model(), pad_id)
     try:
         from .onnx_backend import OnnxScorer
     except ImportError as error:
@@ -56,12 +66,7 @@ def create_backend(name: str, model: ThreatModel, pad_id: int, weights_sha256: s
             raise ImportError(f"backend {name!r} needs ONNX Runtime: {INSTALL_HINT} ({error})") from error
         logger.warning("backend='auto': ONNX Runtime is not importable (%s); using the slower torch backend. %s",
                        error, INSTALL_HINT)
-        return _torch_backend(model, pad_id)
-    return OnnxScorer.for_model(model, pad_id, weights_sha256, quantised=name in (AUTO, ONNX_INT8))
+        from .torch_backend import TorchScorer
 
-
-def _torch_backend(model: ThreatModel, pad_id: int) -> WindowScorer:
-    # Imported here: the backend modules import classifier, which imports this package.
-    from .torch_backend import TorchScorer
-
-    return TorchScorer(model, pad_id)
+        return TorchScorer(load_model(), pad_id)
+    return OnnxScorer.for_model(config, pad_id, load_model, quantised=name in (AUTO, ONNX_INT8))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..classifier import ThreatModel, pad_batch
+from ..modeling import ThreatModel, pad_batch
 from . import TORCH
 
 

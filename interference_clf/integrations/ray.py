@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..batch import SCORE_DECIMALS, label_texts
 from ..classifier import DEFAULT_BATCH_SIZE, load
-from ..inputs import describe_problem
+from .columns import prediction_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,16 +60,9 @@ class RayPredictor:
 
     def label_columns(self, texts: list[Any]) -> Batch:
         """The added columns for ``texts``, in order."""
-        problems = [describe_problem(text) for text in texts]
-        outcomes = label_texts(self.classifier, texts, problems, self.batch_size)
+        columns = prediction_columns(self.classifier, texts, self.batch_size)
         labels = np.empty(len(texts), dtype=object)  # filled one by one: a list per cell, not a 2-D array
-        errors = np.empty(len(texts), dtype=object)
-        scores = {label: np.full(len(texts), np.nan) for label in self.classifier.labels}
-        for row, outcome in enumerate(outcomes):
-            if isinstance(outcome, str):
-                labels[row], errors[row] = [], outcome
-                continue
-            labels[row] = list(outcome.labels)
-            for label, score in outcome.scores.items():
-                scores[label][row] = round(score, SCORE_DECIMALS)
-        return {"labels": labels, **{f"score_{label}": column for label, column in scores.items()}, "error": errors}
+        for row, names in enumerate(columns.pop("labels")):
+            labels[row] = names
+        errors = np.array(columns.pop("error"), dtype=object)
+        return {"labels": labels, **{name: np.array(values) for name, values in columns.items()}, "error": errors}

@@ -1,19 +1,22 @@
 from dataclasses import asdict
 
-from training.arguments import TrainingArguments
-from training.report import comparison_table, reproduce_command_from
+from interference_clf.training_args import TrainingArguments
+from training.arguments import RecipeArguments
+from training.report import comparison_table, reproduce_command_from, variants_table
 
 
 def test_reproduce_command_lists_only_changed_arguments():
-    args = TrainingArguments(epochs=4, exclude_languages=["pt", "ro"], baselines=False, output="elsewhere/model")
-    assert reproduce_command_from(asdict(args)) == (
-        "python -m training.train --epochs 4 --exclude-languages pt ro --no-baselines"
+    recipe = RecipeArguments(exclude_languages=["pt", "ro"], baselines=False, output="elsewhere/model",
+                             realworld="somewhere/real.jsonl", variant="x")
+    args = TrainingArguments(epochs=4)
+    assert reproduce_command_from({**asdict(recipe), **asdict(args)}) == (
+        "python -m training.train --realworld REALWORLD.jsonl --no-baselines --exclude-languages pt ro --epochs 4"
     )
 
 
 def test_arguments_parse_from_the_command_line():
-    args = TrainingArguments.parse(["--trained-layers", "6", "--exclude-languages", "pt", "--no-baselines"])
-    assert args.trained_layers == 6 and args.exclude_languages == ["pt"] and args.baselines is False
+    recipe, args = RecipeArguments.parse(["--trained-layers", "6", "--exclude-languages", "pt", "--no-baselines"])
+    assert args.trained_layers == 6 and recipe.exclude_languages == ["pt"] and recipe.baselines is False
 
 
 def test_comparison_table_has_a_row_per_model_and_set():
@@ -23,3 +26,15 @@ def test_comparison_table_has_a_row_per_model_and_set():
     lines = table.splitlines()
     assert len(lines) == 2 + 3
     assert lines[2] == "| dev | model a | 0.500 | 0.600 | 0.100 | 0.100 | 0.100 | 0.400 | 0.900 |"
+
+
+def test_variants_table_shows_each_variant_with_its_real_world_numbers():
+    numbers = {"macro_f1": 0.9, "none_vs_threat_accuracy": 0.95, "espionage_precision": 0.81,
+               "espionage_recall": 0.8, "disinformation_precision": 0.7}
+    rows = [{"variant": "top-4", "command": "python -m training.train --trained-layers 4", "best_epoch": 3,
+             "train_seconds": 600.0, "machine": "cpu", "dev": numbers, "test": numbers},
+            {"variant": "all-12", "command": "python -m training.train", "best_epoch": 5, "train_seconds": 1500.0,
+             "machine": "cpu", "dev": numbers, "test": numbers, "realworld": numbers}]
+    lines = variants_table(rows).splitlines()
+    assert "| top-4 | 0.900 | 0.900 | — | — | — | — | 3 | 600 |" in lines[6]
+    assert "| all-12 | 0.900 | 0.900 | 0.900 | 0.81 / 0.80 | 0.70 | 0.950 | 5 | 1500 |" in lines[7]

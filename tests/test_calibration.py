@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.calibration import fit_temperatures, fit_thresholds
+from interference_clf.calibration import fit_temperatures, fit_thresholds
 
 
 def test_temperature_undoes_overconfidence():

@@ -23,6 +23,9 @@ def fit_thresholds(y_true: np.ndarray, scores: np.ndarray, floor: float = 0.05, 
     """The per-label score threshold with the best dev F1, kept inside [floor, ceiling]."""
     thresholds = []
     for i in range(scores.shape[1]):
+        if not 0 < y_true[:, i].sum() < len(y_true):
+            thresholds.append(0.5)  # a label the dev part never (or always) has: nothing to fit
+            continue
         precision, recall, candidates = precision_recall_curve(y_true[:, i], scores[:, i])
         f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
         usable = (candidates >= floor) & (candidates <= ceiling)

@@ -1,0 +1,84 @@
+"""The package trainer on the tiny model: it learns, calibrates, saves, refuses bad rows, and splits dev."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import interference_clf as ic
+from interference_clf.data import BadRowsError, read_labelled
+from interference_clf.trainer import Trainer, split_dev
+from interference_clf.training_args import TrainingArguments
+
+# In the tiny vocabulary "hackers" and "election" are whole pieces: the label follows one word.
+POSITIVE = ["the hackers", "hackers the election", "election hackers", "the election hackers the"]
+NEGATIVE = ["the election", "election the", "the the election", "election election the"]
+
+
+def synthetic_rows(copies: int = 6) -> list[dict]:
+    rows = []
+    for i in range(copies):
+        rows += [{"text": t, "labels": ["cyberattack"], "lang": "en"} for t in POSITIVE]
+        rows += [{"text": t, "labels": [], "lang": "en"} for t in NEGATIVE]
+    return rows
+
+
+ARGS = TrainingArguments(trained_layers=2, epochs=6, batch_size=8, learning_rate=3e-3, head_learning_rate=3e-2,
+                         max_length=16, dev_fraction=0.25, weights_dtype="float32")
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_training_learns_a_keyword_and_saves_a_loadable_model(tiny_classifier, tmp_path):
+    before = tiny_classifier.predict_proba(POSITIVE + NEGATIVE)[:, 0]
+    clf = ic.train(synthetic_rows(), tmp_path / "adapted", model=tiny_classifier, args=ARGS, show_progress=False)
+    after = clf.predict_proba(POSITIVE + NEGATIVE)[:, 0]
+    assert after[:4].min() > after[4:].max()  # the keyword now separates the two groups
+    assert not before[:4].min() > before[4:].max()
+    assert [p.labels for p in clf.predict(POSITIVE)] == [["cyberattack"]] * 4
+    reloaded = ic.load(tmp_path / "adapted", backend="torch")
+    np.testing.assert_allclose(reloaded.predict_proba(POSITIVE + NEGATIVE)[:, 0], after, atol=1e-5)
+    card = (tmp_path / "adapted" / "README.md").read_text()
+    assert "epoch 1:" in card and "Fine-tuned from the given classifier" in card
+    # The starting classifier is left as it was.
+    np.testing.assert_array_equal(tiny_classifier.predict_proba(POSITIVE + NEGATIVE)[:, 0], before)
+
+
+def test_bad_rows_stop_the_run_before_training_unless_skipped(tiny_classifier, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = synthetic_rows(2) + [{"text": "", "labels": []}, {"text": "x", "labels": ["spy"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(BadRowsError, match=r"row 17: 'text' is empty[\s\S]*row 18: 'labels': unknown"):
+        ic.train(path, model=tiny_classifier, args=ARGS, show_progress=False)
+    clf = ic.train(path, model=tiny_classifier, args=ARGS, skip_bad_rows=True, show_progress=False)
+    assert clf.thresholds.keys() == set(ic.LABELS)
+
+
+def test_soft_targets_must_match_the_rows(tiny_classifier):
+    data = read_labelled(synthetic_rows(1))
+    with pytest.raises(ValueError, match="targets must have shape"):
+        Trainer(tiny_classifier, ARGS, show_progress=False).train(data, data, targets=np.zeros((3, 3)))
+
+
+def test_dev_part_comes_from_the_split_column_or_a_seeded_share():
+    rows = synthetic_rows(2)
+    data = read_labelled(rows)
+    train, dev = split_dev(data, 0.25, seed=1)
+    assert len(dev) == 4 and len(train) == 12 and not set(train.rows) & set(dev.rows)
+    assert split_dev(data, 0.25, seed=1)[1].rows == dev.rows
+    marked = read_labelled([{**r, "split": "dev" if i < 3 else "train"} for i, r in enumerate(rows)])
+    assert [len(part) for part in split_dev(marked, 0.25, seed=1)] == [13, 3]
+    with pytest.raises(ValueError, match="too few"):
+        split_dev(read_labelled(rows[:1]), 0.5, seed=1)
+
+
+def test_invalid_arguments_are_named():
+    with pytest.raises(ValueError, match="epochs=0.*dev_fraction=1.5"):
+        TrainingArguments(epochs=0, dev_fraction=1.5)
