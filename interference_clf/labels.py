@@ -1,7 +1,7 @@
 """The label set: the three election-threat areas named by France's SGDSN.
 
-See LABELS.md in the shared spec for the full definitions; a passage carries
-any subset of these, and the empty set means "none".
+The full definitions and the judging rules are in ``docs/LABELS.md``; a
+passage carries any subset of these, and the empty set means "none".
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 TEMPLATE = """# {title}
 
 Multi-label classifier for election-threat passages: `cyberattack`, `disinformation`,
-`espionage` (any subset; none = empty set). Library: `interference_clf`.
+`espionage` (any subset; none = empty set). Library: `interference_clf`. What each label
+means, with the judging rules for hard cases: `docs/LABELS.md` in the library's repository.
 
 ## Labels and decision thresholds
 | label | means | threshold | temperature |

@@ -75,5 +75,34 @@ def write_splits(folder: Path = DATA_DIR) -> None:
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
+def merge_staged(staging: Path, folder: Path = DATA_DIR) -> dict[str, int]:
+    """Append each ``staging/<lang>.jsonl`` (a writing round) to ``folder/<lang>.jsonl``, then assign splits.
+
+    Returns the passages added per language; the staged files are removed once merged.
+    """
+    added = {}
+    for path in sorted(staging.glob("*.jsonl")):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        target = folder / path.name
+        existing = target.read_text(encoding="utf-8") if target.is_file() else ""
+        target.write_text(existing + "".join(line + "\n" for line in lines), encoding="utf-8")
+        added[path.stem] = len(lines)
+        path.unlink()
+    write_splits(folder)
+    return added
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Assign every passage's split from its scenario.")
+    parser.add_argument("--merge", type=Path, help="first append the staged <lang>.jsonl files of a writing round")
+    options = parser.parse_args(argv)
+    if options.merge:
+        print(merge_staged(options.merge))
+    else:
+        write_splits()
+
+
 if __name__ == "__main__":
-    write_splits()
+    main()

@@ -14,18 +14,22 @@ import numpy as np
 
 from interference_clf.labels import LABELS
 
-from .corpus import DATA_DIR, FIELDS, REGISTERS, SPLITS, read_records
+from .corpus import DATA_DIR, FIELDS, FOCUSES, REGISTERS, SPLITS, read_records
 
 # ISO 639-1 codes this corpus may use.
 LANGUAGES = frozenset(
     "ar bg cs da de el en es et fa fi fr he hi hr hu id it ja ka ko lt lv nl no pl pt ro ru sk sl sr sv "
     "tr uk vi zh".split()
 )
-REQUIRED_LANGUAGES = ("en", "fr", "de", "es", "it", "pl", "ru", "uk", "nl", "pt", "ro")
-ONE_OF_LANGUAGES = ("ar", "tr", "zh", "fa")
-MIN_PASSAGES = 3000
-MIN_LANGUAGES = 12
-MIN_PER_LANGUAGE = 120
+REQUIRED_LANGUAGES = ("en", "fr", "de", "es", "it", "pl", "ru", "uk", "nl", "pt", "ro", "bg", "el")
+# Each group needs at least one of its languages.
+ONE_OF_LANGUAGES = (("ar", "tr", "zh", "fa"), ("cs", "hu"))
+MIN_PASSAGES = 5000
+MIN_LANGUAGES = 16
+MIN_PER_LANGUAGE = 150
+# Round 3 (acts, not topics): contrastive pairs, at least this many, at least this share none.
+MIN_CONTRASTIVE = 1200
+MIN_CONTRASTIVE_NONE_SHARE = 0.45
 MIN_POSITIVES_PER_LABEL = 600
 MIN_NONE_SHARE = 0.35
 MIN_HARD_SHARE_OF_NONE = 0.5
@@ -83,6 +87,12 @@ def schema_problems(record: dict) -> list[str]:
         problems.append(f"{where}: unknown split {record['split']!r}")
     if not labels and not isinstance(record.get("hard_negative"), bool):
         problems.append(f"{where}: a none passage needs hard_negative true/false")
+    if labels and "hard_negative" in record:
+        problems.append(f"{where}: hard_negative is for none passages only")
+    if ("focus" in record) != ("pair" in record):
+        problems.append(f"{where}: a contrastive passage needs both focus and pair")
+    elif "focus" in record and record["focus"] not in FOCUSES:
+        problems.append(f"{where}: unknown focus {record['focus']!r}")
     if len(record["text"].split()) > MAX_WORDS:
         problems.append(f"{where}: {len(record['text'].split())} words, over {MAX_WORDS}")
     return problems
@@ -108,8 +118,9 @@ def corpus_problems(records: list[dict]) -> list[str]:
     if len(languages) < MIN_LANGUAGES:
         problems.append(f"{len(languages)} languages, fewer than {MIN_LANGUAGES}")
     problems += [f"language {lang} is missing" for lang in REQUIRED_LANGUAGES if lang not in languages]
-    if not any(lang in languages for lang in ONE_OF_LANGUAGES):
-        problems.append(f"none of {ONE_OF_LANGUAGES} is present")
+    problems += [f"none of {group} is present" for group in ONE_OF_LANGUAGES
+                 if not any(lang in languages for lang in group)]
+    problems += contrastive_problems(records)
     problems += [f"language {lang}: {c} passages, fewer than {MIN_PER_LANGUAGE}"
                  for lang, c in languages.items() if c < MIN_PER_LANGUAGE]
     for label in LABELS:
@@ -125,6 +136,31 @@ def corpus_problems(records: list[dict]) -> list[str]:
     multi = sum(len(r["labels"]) > 1 for r in records)
     if multi < MIN_MULTI_LABEL_SHARE * n:
         problems.append(f"multi-label share {multi / n:.3f} below {MIN_MULTI_LABEL_SHARE}")
+    return problems
+
+
+def contrastive_problems(records: list[dict]) -> list[str]:
+    """Round 3: every pair is two passages of one scenario, told apart by their labels; enough of them, enough none."""
+    pairs: dict[str, list[dict]] = {}
+    for record in records:
+        if "pair" in record:
+            pairs.setdefault(record["pair"], []).append(record)
+    problems = []
+    for pair, members in pairs.items():
+        wheres = ", ".join(m["_where"] for m in members)
+        if len(members) != 2:
+            problems.append(f"pair {pair!r} has {len(members)} passages ({wheres}), not 2")
+        elif members[0]["scenario"] != members[1]["scenario"]:
+            problems.append(f"pair {pair!r} spans two scenarios ({wheres})")
+        elif members[0]["labels"] == members[1]["labels"]:
+            problems.append(f"pair {pair!r} has the same labels on both sides ({wheres}): no contrast")
+    contrastive = [r for r in records if "pair" in r]
+    if len(contrastive) < MIN_CONTRASTIVE:
+        problems.append(f"{len(contrastive)} contrastive passages, fewer than {MIN_CONTRASTIVE}")
+    none = sum(not r["labels"] for r in contrastive)
+    if contrastive and none < MIN_CONTRASTIVE_NONE_SHARE * len(contrastive):
+        problems.append(f"contrastive passages are {none / len(contrastive):.1%} none, under "
+                        f"{MIN_CONTRASTIVE_NONE_SHARE:.0%}")
     return problems
 
 
@@ -148,6 +184,7 @@ def card_tables(records: list[dict]) -> str:
     by_split = Counter((r["split"], k) for r in records for k in label_keys(r))
     by_register = Counter((r["register"], r["split"]) for r in records)
     lang_split = Counter((r["lang"], r["split"]) for r in records)
+    by_focus = Counter((r["focus"], k) for r in records if "focus" in r for k in label_keys(r))
     n = len(records)
     none = [r for r in records if not r["labels"]]
     multi = sum(len(r["labels"]) > 1 for r in records)
@@ -176,6 +213,9 @@ def card_tables(records: list[dict]) -> str:
         "",
         "### Register × split (passages)",
         _table(list(REGISTERS), list(SPLITS), by_register, "register"),
+        "",
+        "### Round 3: contrastive passages, focus × labels",
+        _table(list(FOCUSES), label_columns, by_focus, "focus"),
     ]
     return "\n".join(parts) + "\n"
 

@@ -38,6 +38,9 @@ def good_record(i: int, **changes) -> dict:
         ({"split": "holdout"}, "unknown split"),
         ({"hard_negative": None}, "hard_negative"),
         ({"text": "word " * 201}, "over 200"),
+        ({"labels": ["espionage"]}, "for none passages only"),
+        ({"focus": "intel_mentioned"}, "needs both focus and pair"),
+        ({"focus": "gossip", "pair": "en-p001"}, "unknown focus"),
     ],
 )
 def test_schema_problems_are_reported(changes, message):
@@ -61,9 +64,23 @@ def test_near_duplicates_and_leaking_scenarios_are_found():
 
 def test_minimums_are_enforced():
     problems = validate.corpus_problems([good_record(i) for i in range(5)])
-    assert any("fewer than 3000" in p for p in problems)
+    assert any("fewer than 5000" in p for p in problems)
+    assert any("none of ('cs', 'hu') is present" in p for p in problems)
+    assert any("0 contrastive passages, fewer than 1200" in p for p in problems)
     assert any("language fr is missing" in p for p in problems)
     assert any("cyberattack: 0 positives" in p for p in problems)
+
+
+def test_contrastive_pairs_must_be_two_passages_of_one_scenario_with_different_labels():
+    act = good_record(1, labels=["espionage"], focus="intel_mentioned", pair="en-p001")
+    del act["hard_negative"]
+    mention = good_record(2, scenario=act["scenario"], focus="intel_mentioned", pair="en-p001")
+    assert validate.contrastive_problems([act, mention])[:1] == ["2 contrastive passages, fewer than 1200"]
+    assert "spans two scenarios" in validate.contrastive_problems([act, {**mention, "scenario": "en-s999"}])[0]
+    assert "no contrast" in validate.contrastive_problems([act, {**mention, "labels": ["espionage"]}])[0]
+    assert "has 1 passages" in validate.contrastive_problems([act])[0]
+    labelled = [good_record(i, labels=["espionage"], focus="intel_mentioned", pair=f"en-p{i}") for i in range(3)]
+    assert any("0.0% none" in p for p in validate.contrastive_problems(labelled))
 
 
 def test_near_duplicate_threshold_separates_rewrites_from_new_text():
