@@ -7,8 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .backends import AUTO, BACKENDS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .classifier import Classifier
+    from .evidence import EvidenceSpan
 
 LABEL_SPEC = "docs/LABELS.md"
 SPEED_FILE = "speed.json"
@@ -88,11 +95,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = evaluate(data.labels, scores, thresholds, data.languages)
     result["data"], result["model"] = str(args.data), str(args.model or "shipped")
     if args.report:
+        evidence = _misjudged_evidence(clf, data.texts, data.labels, scores, thresholds, args.batch_size)
         page = write_report(args.report, f"Evaluation of {result['model']} on {args.data}", data.labels, scores,
-                            result, texts=data.texts, row_ids=data.ids, languages=data.languages)
-        print(f"report: {page}", file=sys.stderr)
+                            result, texts=data.texts, row_ids=data.ids, languages=data.languages, evidence=evidence)
+        print(f"report: {page} and {page.with_name('index.html')}", file=sys.stderr)
     print(markdown_summary(result, f"{args.data}"))
     return 0
+
+
+def _misjudged_evidence(clf: Classifier, texts: list[str], y_true: np.ndarray, scores: np.ndarray,
+                        thresholds: list[float], batch_size: int) -> dict[int, dict[str, list[EvidenceSpan]]]:
+    """The evidence of the rows the report lists as misjudged, and of no other: it costs a model call per sentence."""
+    from .evaluation import misjudged_rows
+
+    rows = sorted({row["row"] for group in misjudged_rows(y_true, scores, thresholds).values() for row in group})
+    predictions = clf.predict([texts[i] for i in rows], batch_size=batch_size, evidence=True)
+    return {i: prediction.evidence for i, prediction in zip(rows, predictions) if prediction.evidence}
 
 
 def _label(args: argparse.Namespace) -> int:
@@ -105,6 +123,14 @@ def _label(args: argparse.Namespace) -> int:
         resume=args.resume, overwrite=args.overwrite, split_documents=args.split_documents, evidence=args.evidence,
     )
     print(f"interference-clf label: {summary}", file=sys.stderr)
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .review import write_review
+
+    summary = write_review(args.labelled, args.output, text_key=args.text_key, id_key=args.id_key, fmt=args.format)
+    print(f"interference-clf review: {summary}", file=sys.stderr)
     return 0
 
 
@@ -199,6 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--resume", action="store_true", help="complete an output left by an interrupted run")
     existing.add_argument("--overwrite", action="store_true", help="replace an existing output")
     label.set_defaults(run=_label)
+
+    review = commands.add_parser(
+        "review", help="turn a labelled file into one self-contained HTML page to review it in a browser",
+        description="Write LABELLED (a file written by `interference-clf label`, with or without --evidence and "
+        "--split-documents) as one HTML file that needs no server and no network: label chips, evidence "
+        "highlighted in the text, filters by label, language and score, sorting by score, label counts.",
+    )
+    review.add_argument("labelled", help="JSONL, CSV or Parquet file written by `interference-clf label`")
+    review.add_argument("-o", "--output", required=True, help="HTML file to write (replaced if it exists)")
+    review.add_argument("--text-key", default="text", help="field holding the text (default: text)")
+    review.add_argument("--id-key", default="id", help="field naming each row (default: id)")
+    review.add_argument("--format", choices=FORMATS, help="format of LABELLED (default: from its extension)")
+    review.set_defaults(run=_review)
 
     train = commands.add_parser(
         "train", help="fine-tune on your own labelled data (JSONL, CSV or Parquet: text, labels, optional lang, split)",

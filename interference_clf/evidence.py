@@ -3,15 +3,16 @@
 The evidence is measured, not guessed: every sentence is deleted from the text
 in turn and the text is scored again; a sentence's evidence score is how far
 the label's score falls without it. When deleting the best sentence alone
-leaves the label above its threshold (the text says it twice), the span grows
-by the neighbouring sentence that matters most, up to ``MAX_RUN`` sentences,
-but never to the whole text. So the top span is, as far as the model is
-concerned, the part of the text that makes the label.
+leaves the label above its threshold (the text says it twice), the span starts
+again from the sentence that scores highest on its own and grows by the
+neighbour that scores higher on its own, up to ``MAX_RUN`` sentences, but never
+to the whole text. So the top span is, as far as the model is concerned, the
+part of the text that makes the label.
 
-Cost: one extra model call per sentence of each labelled text, plus at most
-``MAX_RUN - 1`` rounds of growth; texts with no label cost nothing, and
-nothing is computed unless evidence is asked for. A one-sentence text is its
-own evidence.
+Cost: one extra model call per sentence of each labelled text; when a span has
+to grow, one more per sentence of that text and one per growth step (at most
+``MAX_RUN - 1``). Texts with no label cost nothing, and nothing is computed
+unless evidence is asked for. A one-sentence text is its own evidence.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 # The most sentences one evidence span may join, and the most spans listed per label.
 MAX_RUN = 3
 MAX_SPANS = 3
+# Further sentences are listed only when deleting one alone lowers the label's score at least this much.
+MIN_SECONDARY_DROP = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class _Search:
     run: tuple[int, int]  # first and last sentence of the current span
     run_drop: float
     done: bool = False
+    # Which neighbour a growing span takes first: each sentence's score on its own.
+    alone: np.ndarray | None = None
 
     def span(self) -> Span:
         return Span(self.sentences[self.run[0]].start, self.sentences[self.run[1]].end)
@@ -67,9 +72,16 @@ class _Search:
         first, last = self.run
         if last - first + 1 >= MAX_RUN or last - first + 2 >= len(self.sentences):
             return None
-        left = self.drops[first - 1] if first > 0 else -np.inf
-        right = self.drops[last + 1] if last + 1 < len(self.sentences) else -np.inf
+        weights = self.drops if self.alone is None else self.alone
+        left = weights[first - 1] if first > 0 else -np.inf
+        right = weights[last + 1] if last + 1 < len(self.sentences) else -np.inf
         return (first - 1, last) if left > right else (first, last + 1)
+
+    def restart_from_strongest_sentence(self, alone: np.ndarray) -> None:
+        """No single deletion removes the label: start from the sentence that says it most clearly alone."""
+        self.alone = alone
+        best = int(np.lexsort((-self.drops, -alone))[0])
+        self.run, self.run_drop = (best, best), float(self.drops[best])
 
 
 def find_evidence(
@@ -105,6 +117,7 @@ def find_evidence(
             remaining = prediction.scores[label] - search.run_drop
             search.done = remaining < thresholds[j]
             searches.append(search)
+    _restart_unfinished(clf, texts, searches, batch_size, max_length)
     _grow(clf, texts, predictions, searches, thresholds, labels, batch_size, max_length)
 
     for search in searches:
@@ -112,11 +125,26 @@ def find_evidence(
         top = search.span()
         spans = [EvidenceSpan(top.start, top.end, round(search.run_drop, 4))]
         first, last = search.run
-        others = [i for i in np.argsort(-search.drops, kind="stable") if not first <= i <= last and search.drops[i] > 0]
+        others = [i for i in np.argsort(-search.drops, kind="stable")
+                  if not first <= i <= last and search.drops[i] >= MIN_SECONDARY_DROP]
         spans += [EvidenceSpan(search.sentences[i].start, search.sentences[i].end, round(float(search.drops[i]), 4))
                   for i in others[: MAX_SPANS - 1]]
         results[search.text_index][label] = spans
     return results
+
+
+def _restart_unfinished(clf: Classifier, texts: Sequence[str], searches: list[_Search], batch_size: int,
+                        max_length: int | None) -> None:
+    """Score alone every sentence of the texts whose best single deletion did not remove a label."""
+    unfinished = [search for search in searches if not search.done]
+    needed = sorted({search.text_index for search in unfinished})
+    sentences = [(t, span) for t in needed for span in next(s.sentences for s in unfinished if s.text_index == t)]
+    scores = _score(clf, [texts[t][span.start : span.end] for t, span in sentences], batch_size, max_length)
+    alone: dict[int, list[np.ndarray]] = {}
+    for (t, _), row in zip(sentences, scores):
+        alone.setdefault(t, []).append(row)
+    for search in unfinished:
+        search.restart_from_strongest_sentence(np.array(alone[search.text_index])[:, search.label_index])
 
 
 def _grow(clf: Classifier, texts: Sequence[str], predictions: Sequence[Prediction], searches: list[_Search],

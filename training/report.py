@@ -176,10 +176,14 @@ HELD_OUT_REPORT = Path("training/reports/heldout-pt-ro/summary.json")
 
 
 def held_out_section(summary: dict) -> str:
-    """Per-language test F1 of this model next to a model trained without two languages."""
+    """Per-language test F1 of this model next to a model trained the same way without two languages."""
     if not HELD_OUT_REPORT.is_file():
         return "Not run for this model."
     held = json.loads(HELD_OUT_REPORT.read_text())
+    if held["sizes"].get("test") != summary["sizes"].get("test"):
+        return (f"Not rerun on this corpus (the report in `{HELD_OUT_REPORT.parent}` is for an earlier corpus). "
+                "Run: `python -m training.train --exclude-languages pt ro --no-baselines --output HELDOUT-MODEL "
+                f"--report {HELD_OUT_REPORT.parent}`.")
     excluded = held["arguments"]["exclude_languages"]
     ours = summary["results"][FINE_TUNED]["test"]["per_language"]
     theirs = held["results"][FINE_TUNED]["test"]["per_language"]

@@ -22,8 +22,6 @@ chunks, the run loop); the names below are the package's public API.
 from .readers import (
     EXTENSION_FORMATS, FORMATS, JSON_TYPES, STDIO, LabelFileError, Record, Source, SourceRow, resolve_formats,
 )
-# The name interference_clf.review reads input files by; new code imports open_source from .readers.
-from .readers import open_source as _open_source  # noqa: F401
 from .resume import Written
 from .run import (
     CHUNK_BATCHES, REPORTED_ERRORS, SCORE_DECIMALS, LabelSummary, Outcome, RunOptions, label_file, label_texts,

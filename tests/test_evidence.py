@@ -1,0 +1,112 @@
+"""Evidence spans: the search on a scorer whose answers are known, and the library path on the tiny model."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import interference_clf as ic
+from interference_clf.classifier import Prediction
+from interference_clf.evidence import MAX_RUN, EvidenceSpan, find_evidence, without
+
+
+class KeywordScorer:
+    """cyberattack scores 0.9 when "hackers" is in the text, espionage 0.8 when "spy" is; else 0.1."""
+
+    labels = ic.LABELS
+    thresholds = {"cyberattack": 0.5, "disinformation": 0.5, "espionage": 0.5}
+
+    def predict_proba(self, texts, batch_size=32, max_length=None):
+        return np.array([[0.9 if "hackers" in t else 0.1, 0.1, 0.8 if "spy" in t else 0.1] for t in texts])
+
+    def predict(self, texts):
+        scores = self.predict_proba(texts)
+        return [Prediction([label for label, s in zip(self.labels, row) if s >= 0.5],
+                           dict(zip(self.labels, map(float, row)))) for row in scores]
+
+
+def evidence_of(texts):
+    scorer = KeywordScorer()
+    return find_evidence(scorer, texts, scorer.predict(texts), batch_size=8)
+
+
+def test_the_sentence_that_makes_the_label_is_the_evidence():
+    text = "Turnout was high. Then hackers hit the site. The count went on."
+    [found] = evidence_of([text])
+    assert list(found) == ["cyberattack"]
+    [top] = found["cyberattack"]
+    assert text[top.start : top.end] == "Then hackers hit the site." and top.score == pytest.approx(0.8)
+
+
+def test_each_label_gets_its_own_evidence():
+    text = "A spy was arrested.\n\nLater, hackers leaked the files. Nobody commented."
+    [found] = evidence_of([text])
+    assert text[slice(*_span(found["espionage"][0]))] == "A spy was arrested."
+    assert text[slice(*_span(found["cyberattack"][0]))] == "Later, hackers leaked the files."
+
+
+def test_a_label_said_twice_grows_the_span_until_deleting_it_removes_the_label():
+    text = "It rained. The hackers struck. The hackers struck again. It stopped."
+    [found] = evidence_of([text])
+    top = found["cyberattack"][0]
+    assert text[top.start : top.end] == "The hackers struck. The hackers struck again."
+    assert KeywordScorer().predict_proba([without(text, top.start, top.end)])[0, 0] < 0.5
+
+
+def test_the_span_never_grows_past_max_run_or_to_the_whole_text():
+    repeated = " ".join(["The hackers struck."] * (MAX_RUN + 2))
+    short = "The hackers struck. The hackers struck again."
+    found_long, found_short = evidence_of([repeated, short])
+    top = found_long["cyberattack"][0]
+    assert repeated[top.start : top.end].count(".") == MAX_RUN
+    # Two sentences that each carry the label: one alone is the most a span may be, and it is honest about it.
+    top = found_short["cyberattack"][0]
+    assert short[top.start : top.end] in ("The hackers struck.", "The hackers struck again.") and top.score == 0
+
+
+def test_one_sentence_texts_are_their_own_evidence_and_unlabelled_texts_have_none():
+    found = evidence_of(["The hackers did it, officials said", "Sunny weather today."])
+    assert found[1] == {}
+    assert found[0]["cyberattack"] == [EvidenceSpan(0, 34, 0.9)]
+
+
+def test_without_joins_the_remaining_text():
+    assert without("One. Two. Three.", 5, 9) == "One. Three."
+    assert without("One. Two.", 0, 4) == "Two."
+
+
+def test_predict_with_evidence_on_the_tiny_model(tiny_classifier):
+    texts = ["Hackers broke into the election commission servers. Bots spread a fake poll 🙂 before the vote.",
+             "Das Wetter ist heute sonnig und warm."]
+    plain = tiny_classifier.predict(texts)
+    assert all(p.evidence is None for p in plain)
+    with_evidence = tiny_classifier.predict(texts, evidence=True)
+    for text, p, q in zip(texts, with_evidence, plain):
+        assert p.labels == q.labels and p.scores == q.scores
+        assert set(p.evidence) == set(p.labels)
+        for spans in p.evidence.values():
+            assert spans and all(0 <= s.start < s.end <= len(text) and not text[s.start].isspace() for s in spans)
+
+
+def _span(span):
+    return span.start, span.end
+
+
+@pytest.mark.real_model
+def test_deleting_the_top_span_removes_the_label_in_most_test_passages():
+    """Faithfulness on a sample of the corpus test split (the closing note reports the whole split)."""
+    rows = [json.loads(line) for path in sorted(Path("training/data/passages").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+    positives = [r["text"] for r in rows if r["split"] == "test" and r["labels"] and r["text"].count(". ") >= 1]
+    sample = positives[:: max(1, len(positives) // 60)][:60]
+    clf = ic.load(backend="torch")
+    predictions = clf.predict(sample, evidence=True)
+    removed, total = 0, 0
+    for text, prediction in zip(sample, predictions):
+        for label, spans in prediction.evidence.items():
+            top = spans[0]
+            after = clf.predict_proba([without(text, top.start, top.end) or " "])[0, clf.labels.index(label)]
+            removed += after < clf.thresholds[label]
+            total += 1
+    assert total >= 30 and removed / total >= 0.8
