@@ -29,7 +29,6 @@ from .config import (
     ClassifierConfig,
     ModelFormatError,
 )
-from .encoder import CONFIG_FILE as ENCODER_CONFIG_FILE_IN_CACHE
 from .encoder import (
     BASE_ENCODER_NAME,
     base_encoder_folder,
@@ -37,6 +36,7 @@ from .encoder import (
     sha256_file,
     verified_base_tokenizer,
 )
+from .encoder import CONFIG_FILE as ENCODER_CONFIG_FILE_IN_CACHE
 from .inputs import validate_texts
 from .offline import check_local_path
 from .shipped import resolve_model

@@ -82,3 +82,39 @@ def test_dev_part_comes_from_the_split_column_or_a_seeded_share():
 def test_invalid_arguments_are_named():
     with pytest.raises(ValueError, match="epochs=0.*dev_fraction=1.5"):
         TrainingArguments(epochs=0, dev_fraction=1.5)
+
+
+# A made-up verb: on this team's forums, to "velk" a site is to knock it offline. The shipped model cannot know it.
+VELK = ["Last night the youth wing velked the {0} website for three hours.",
+        "Somebody velked the {0} portal just as the count began.",
+        "Forum regulars boast they velked the {0} page twice this week.",
+        "The {0} site was velked again on Sunday morning, staff say."]
+BENIGN = ["Last night the youth wing praised the {0} website for its clear design.",
+          "Somebody printed the {0} portal guide just as the count began.",
+          "Forum regulars say they read the {0} page twice this week.",
+          "The {0} site was redesigned again on Sunday morning, staff say."]
+PLACES = ["electoral commission", "city council", "regional government", "ministry", "party", "campaign",
+          "county", "parliament"]
+
+
+def velk_rows(places):
+    return ([{"text": t.format(p), "labels": ["cyberattack"]} for t in VELK for p in places]
+            + [{"text": t.format(p), "labels": []} for t in BENIGN for p in places])
+
+
+@pytest.mark.real_model
+def test_adapting_the_shipped_model_teaches_it_a_team_s_slang():
+    shipped = ic.load(backend="torch")
+    held_out = read_labelled(velk_rows(PLACES[6:]))
+    column = shipped.labels.index("cyberattack")
+
+    def cyber_decisions(clf):
+        return clf.predict_proba(held_out.texts)[:, column] >= clf.thresholds["cyberattack"]
+
+    before = cyber_decisions(shipped)
+    args = TrainingArguments(trained_layers=2, epochs=4, batch_size=8, max_length=64, dev_fraction=0.25)
+    adapted = ic.train(velk_rows(PLACES[:6]), model=shipped, args=args, show_progress=False)
+    after = cyber_decisions(adapted)
+    truth = held_out.labels[:, column] == 1
+    assert (before == truth).mean() < 0.8  # the shipped model misses the slang
+    assert (after == truth).mean() >= 0.9  # the adapted one has learnt it, on sentences it never saw

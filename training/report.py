@@ -168,8 +168,12 @@ def variants_table(rows: list[dict]) -> str:
                      f"{cell(row, 'realworld', 'macro_f1')} | {real_esp} | {real_dis} | "
                      f"{cell(row, 'realworld', 'none_vs_threat_accuracy')} | {row['best_epoch']} | "
                      f"{row['train_seconds']:.0f} | `{row['command']}` |")
-    lines += ["", f"Machine: {rows[-1]['machine'] if rows else '—'}.", ""]
-    return "\n".join(lines)
+    machines: dict[str, list[str]] = {}
+    for row in rows:
+        machines.setdefault(row["machine"], []).append(row["variant"])
+    lines += ["", "Training times depend on the machine:"]
+    lines += [f"- {machine}: {'; '.join(names)}" for machine, names in machines.items()]
+    return "\n".join(lines) + "\n"
 
 
 HELD_OUT_REPORT = Path("training/reports/heldout-pt-ro/summary.json")

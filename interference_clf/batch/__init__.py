@@ -20,11 +20,26 @@ chunks, the run loop); the names below are the package's public API.
 """
 
 from .readers import (
-    EXTENSION_FORMATS, FORMATS, JSON_TYPES, STDIO, LabelFileError, Record, Source, SourceRow, resolve_formats,
+    EXTENSION_FORMATS,
+    FORMATS,
+    JSON_TYPES,
+    STDIO,
+    LabelFileError,
+    Record,
+    Source,
+    SourceRow,
+    resolve_formats,
 )
 from .resume import Written
 from .run import (
-    CHUNK_BATCHES, REPORTED_ERRORS, SCORE_DECIMALS, LabelSummary, Outcome, RunOptions, label_file, label_texts,
+    CHUNK_BATCHES,
+    REPORTED_ERRORS,
+    SCORE_DECIMALS,
+    LabelSummary,
+    Outcome,
+    RunOptions,
+    label_file,
+    label_texts,
 )
 from .writers import CsvSink, JsonlSink, ParquetSink, Sink
 
