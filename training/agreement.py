@@ -1,9 +1,12 @@
 """Agreement between the corpus labels and a blind second pass over a sample.
 
     python -m training.agreement training/data/review/blind_relabel.jsonl
+    python -m training.agreement training/data/review/blind_relabel_round3_{a,b,c}.jsonl
 
-The second pass labels a sample from LABELS.md alone, without seeing the
-corpus labels; this prints per-label agreement and Cohen's kappa for the data card.
+The second pass labels a sample from the spec alone, without seeing the corpus
+labels; this prints per-label agreement and Cohen's kappa for the data card.
+With several files, a later file's label for an id replaces an earlier one's (a
+fresh blind label for a passage rewritten after the first pass).
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from interference_clf.labels import LABELS, to_indicator
 from .corpus import read_records
 
 
-def agreement_table(second_pass: Path) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
+def agreement_table(*second_passes: Path) -> tuple[str, list[tuple[str, list[str], list[str]]]]:
     corpus = {r["id"]: r for r in read_records()}
-    rows = [json.loads(line) for line in second_pass.read_text(encoding="utf-8").splitlines() if line.strip()]
+    latest: dict[str, dict] = {}
+    for path in second_passes:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                latest[row["id"]] = row
+    rows = list(latest.values())
     missing = [row["id"] for row in rows if row["id"] not in corpus]
     if missing:
         raise ValueError(f"second-pass ids not in the corpus: {missing[:5]}")
@@ -43,7 +52,7 @@ def agreement_table(second_pass: Path) -> tuple[str, list[tuple[str, list[str], 
 
 
 if __name__ == "__main__":
-    table, disagreements = agreement_table(Path(sys.argv[1]))
+    table, disagreements = agreement_table(*map(Path, sys.argv[1:]))
     print(table)
     for passage_id, corpus_labels, second_labels in disagreements:
         print(f"{passage_id}: corpus {corpus_labels} vs second pass {second_labels}")

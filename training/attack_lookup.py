@@ -17,7 +17,6 @@ import random
 import re
 from pathlib import Path
 
-
 MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 CITATION = re.compile(r"\s*\(Citation:[^)]*\)")
 CODE = re.compile(r"<code>|</code>")
