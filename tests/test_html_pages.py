@@ -13,7 +13,7 @@ from interference_clf.labels import LABELS
 from interference_clf.reports import write_report
 
 from .conftest import SAMPLE_TEXTS
-from .html_helpers import browser, embedded_data, open_page  # noqa: F401 (fixtures)
+from .html_helpers import embedded_data
 from .test_reports import LANGS, SCORES, Y_TRUE
 
 TEXTS = ["hack", "a fake poll", "spy", "🙂 The results site was slow. Hackers? No, traffic.", "hack and spy", "weather"]

@@ -9,7 +9,7 @@ from interference_clf.cli import main
 from interference_clf.html_page import LABEL_COLOURS, write_page
 from interference_clf.review import ROWS_PER_PAGE, ReviewFileError, read_review_rows, review_html, write_review
 
-from .html_helpers import browser, embedded_data, open_page  # noqa: F401 (fixtures)
+from .html_helpers import embedded_data
 
 LABELLED = [
     {"id": "a1", "lang": "en", "text": "👩‍💻🙂 Bots spread a fake poll. The weather was fine.",

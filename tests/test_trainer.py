@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 import interference_clf as ic
 from interference_clf.data import BadRowsError, read_labelled
@@ -24,16 +23,10 @@ def synthetic_rows(copies: int = 6) -> list[dict]:
     return rows
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 ARGS = TrainingArguments(trained_layers=2, epochs=6, batch_size=8, learning_rate=3e-3, head_learning_rate=3e-2,
                          max_length=16, dev_fraction=0.25, weights_dtype="float32")
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_training_learns_a_keyword_and_saves_a_loadable_model(tiny_classifier, tmp_path):

@@ -26,16 +26,24 @@ class RecipeArguments:
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> tuple[RecipeArguments, TrainingArguments]:
         parser = argparse.ArgumentParser(description="Fine-tune multilingual-e5-small on the authored corpus.")
-        for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-            flag = "--" + f.name.replace("_", "-")
-            if isinstance(default, bool):
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            elif isinstance(default, list):
-                parser.add_argument(flag, nargs="*", default=default)
-            else:
-                parser.add_argument(flag, type=type(default), default=default)
+        add_dataclass_flags(parser, cls)
         TrainingArguments.add_to_parser(parser)
         namespace = parser.parse_args(argv)
-        recipe = cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})
-        return recipe, TrainingArguments.from_namespace(namespace)
+        return from_namespace(cls, namespace), TrainingArguments.from_namespace(namespace)
+
+
+def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One ``--flag`` per field of the dataclass ``cls``: booleans as --x/--no-x, lists as several values."""
+    for f in fields(cls):
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif isinstance(default, list):
+            parser.add_argument(flag, nargs="*", type=type(default[0]) if default else str, default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
+
+
+def from_namespace(cls: type, namespace: argparse.Namespace):
+    return cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})

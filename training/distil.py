@@ -20,7 +20,7 @@ import copy
 import json
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ from interference_clf.reports import write_report
 from interference_clf.trainer import Trainer
 from interference_clf.training_args import TrainingArguments
 
-from .arguments import RecipeArguments
+from .arguments import RecipeArguments, add_dataclass_flags, from_namespace
 from .report import comparison_table
 from .train import corpus_sets
 
@@ -59,21 +59,12 @@ class DistilArguments:
     @classmethod
     def parse(cls, argv: list[str] | None = None) -> tuple[DistilArguments, TrainingArguments]:
         parser = argparse.ArgumentParser(description="Distil the shipped model into a shallower student.")
-        for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-            flag = "--" + f.name.replace("_", "-")
-            if isinstance(default, bool):
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            elif isinstance(default, list):
-                parser.add_argument(flag, nargs="*", type=int, default=default)
-            else:
-                parser.add_argument(flag, type=type(default), default=default)
+        add_dataclass_flags(parser, cls)
         # The student trains every layer it has, faster than the teacher, for longer.
         TrainingArguments.add_to_parser(parser)
         parser.set_defaults(trained_layers=len(STUDENT_LAYERS), epochs=6, learning_rate=1e-4)
         namespace = parser.parse_args(argv)
-        distil = cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})
-        return distil, TrainingArguments.from_namespace(namespace)
+        return from_namespace(cls, namespace), TrainingArguments.from_namespace(namespace)
 
 
 def recombined_texts(data: LabelledData, count: int, seed: int) -> list[str]:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from ..conftest import SAMPLE_TEXTS
 
@@ -18,11 +17,8 @@ SINGLE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REP
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_torch_thread(one_torch_thread):
     yield
-    torch.set_num_threads(threads)
 
 
 def write_jsonl(path: Path, rows: int, malformed_every: int = 0) -> Path:
