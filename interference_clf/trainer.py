@@ -13,8 +13,10 @@ threshold per label, on the dev rows. Needs the ``train`` extra (scikit-learn, s
 from __future__ import annotations
 
 import copy
+import json
 import math
 import random
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -226,6 +228,8 @@ class Trainer:
             self.result.history.append({"epoch": epoch, "train_loss": round(running / len(train), 5),
                                         "dev_macro_f1@0.5": round(dev_f1, 4),
                                         "seconds": round(time.time() - epoch_started, 1)})
+            if self.show_progress:
+                print(json.dumps(self.result.history[-1]), file=sys.stderr, flush=True)
             if dev_f1 > best_f1:
                 best_f1, self.result.best_epoch = dev_f1, epoch
                 best_state = {name: value.detach().clone() for name, value in model.state_dict().items()

@@ -1,9 +1,13 @@
-"""The real shipped model, loaded once: clear multilingual cases must come out right."""
+"""The real shipped models, each loaded once: clear multilingual cases must come out right."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import interference_clf as ic
+from interference_clf.shipped import shipped_models
 
 pytestmark = pytest.mark.real_model
 
@@ -17,19 +21,28 @@ CLEAR_CASES = [
            "иностранной разведке.", ["espionage"]),
     ("en", "The home team attacked all evening and won the final 3-1.", []),
     ("fr", "Le budget de la ville a été adopté hier soir par le conseil municipal.", []),
+    # Acts, not topics: an intelligence chief on geopolitics and "propaganda" as an insult are none.
+    ("en", "The head of the foreign intelligence service told the committee he expects the war to last "
+           "another two years.", []),
+    ("de", "Der Abgeordnete nannte die Rede seines Gegners reine Propaganda und verließ den Saal.", []),
 ]
 
 
+@pytest.fixture(scope="module", params=sorted(shipped_models()))
+def model_name(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def clf():
+def clf(model_name):
     """The fp32 reference path."""
-    return ic.load(backend="torch")
+    return ic.load(model_name, backend="torch")
 
 
 @pytest.fixture(scope="module")
-def default_clf():
-    """What ic.load() gives users: ONNX Runtime int8 when installed."""
-    return ic.load()
+def default_clf(model_name):
+    """What users get by default: ONNX Runtime int8 when installed."""
+    return ic.load(model_name)
 
 
 def test_shipped_model_loads_with_its_spec(clf):
@@ -78,3 +91,12 @@ def test_default_backend_gives_the_same_labels(default_clf, clf, lang, text, exp
 def test_predictions_are_deterministic(clf):
     texts = [text for _, text, _ in CLEAR_CASES]
     np.testing.assert_array_equal(clf.predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_the_default_model_predicts_without_importing_torch():
+    ic.load()  # builds the ONNX export into the cache if it is missing (that needs torch)
+    code = ("import sys, interference_clf as ic; clf = ic.load(); "
+            "p = clf.predict('Hackers defaced the election commission website.', evidence=True); "
+            "print(clf.backend.name, p.labels, 'torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["onnx-int8", "['cyberattack']", "False", "False"]
