@@ -219,6 +219,12 @@ class Classifier:
 
         return predict_dataset(self, dataset, text_column=text_column, batch_size=batch_size, **map_kwargs)
 
+    def evaluate(self, data: Any, batch_size: int = DEFAULT_BATCH_SIZE, text_column: str = "text") -> dict:
+        """Metrics on labelled data (a path, a ``datasets.Dataset`` or rows): see ``evaluation.evaluate_classifier``."""
+        from .evaluation import evaluate_classifier
+
+        return evaluate_classifier(self, data, batch_size=batch_size, text_column=text_column).result
+
     # ----- persistence -----------------------------------------------------------------
 
     def save_pretrained(self, folder: str | Path, model_card: str | None = None) -> Path:

@@ -83,17 +83,15 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .classifier import load
-    from .data import read_labelled
-    from .evaluation import evaluate, markdown_summary, score_texts
+    from .evaluation import evaluate_classifier, markdown_summary
     from .reports import write_report
 
-    data = read_labelled(args.data, text_column=args.text_column)
     clf = load(args.model, backend=args.backend)
-    scores = score_texts(clf, data.texts, args.batch_size)
-    thresholds = [clf.thresholds[label] for label in clf.labels]
-    result = evaluate(data.labels, scores, thresholds, data.languages)
+    run = evaluate_classifier(clf, args.data, batch_size=args.batch_size, text_column=args.text_column)
+    result, data, scores = run.result, run.data, run.scores
     result["data"], result["model"] = str(args.data), str(args.model or "shipped")
     if args.report:
+        thresholds = [clf.thresholds[label] for label in clf.labels]
         evidence = _misjudged_evidence(clf, data.texts, data.labels, scores, thresholds, args.batch_size)
         page = write_report(args.report, f"Evaluation of {result['model']} on {args.data}", data.labels, scores,
                             result, texts=data.texts, row_ids=data.ids, languages=data.languages, evidence=evidence)

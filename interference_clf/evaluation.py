@@ -7,10 +7,12 @@ interference-clf[eval]``); this module only arranges them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .data import LabelledData, read_labelled
 from .labels import LABELS
 
 CALIBRATION_BINS = 10
@@ -164,3 +166,22 @@ def score_texts(clf: Any, texts: Sequence[str], batch_size: int = 32, show_progr
         bar.update(len(texts[start : start + chunk]))
     bar.close()
     return scores
+
+
+@dataclass
+class Evaluation:
+    """A model's scores on labelled data and the metrics of its decisions (``result``, JSON-ready)."""
+
+    data: LabelledData
+    scores: np.ndarray
+    result: dict
+
+
+def evaluate_classifier(clf: Any, data: Any, batch_size: int = 32, text_column: str = "text",
+                        show_progress: bool = True) -> Evaluation:
+    """Score ``data`` (a labelled JSONL/CSV/Parquet path, a ``datasets.Dataset``, rows or ``LabelledData``)
+    with ``clf`` and measure it: per label, per language, calibration, misjudged rows by confusion."""
+    labelled = data if isinstance(data, LabelledData) else read_labelled(data, text_column=text_column)
+    scores = score_texts(clf, labelled.texts, batch_size, show_progress)
+    thresholds = [clf.thresholds[label] for label in clf.labels]
+    return Evaluation(labelled, scores, evaluate(labelled.labels, scores, thresholds, labelled.languages))

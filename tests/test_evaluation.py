@@ -50,3 +50,18 @@ def test_misjudged_rows_are_grouped_by_confusion_most_confident_first():
     scores[3, 2] = 0.7
     assert [row["row"] for row in misjudged_rows(Y_TRUE, scores, [0.5] * 3)["false espionage"]] == [5, 3]
     assert evaluate(Y_TRUE, scores, [0.5] * 3)["misjudged"]["false espionage"] == 2
+
+
+def test_a_classifier_is_evaluated_on_a_dataset_as_on_a_file(tiny_classifier, tmp_path):
+    import json
+
+    from datasets import Dataset
+
+    rows = [{"text": "hackers hit the election site", "labels": ["cyberattack"], "lang": "en"},
+            {"text": "sunny weather today", "labels": [], "lang": "en"},
+            {"text": "un espion arrêté", "labels": ["espionage"], "lang": "fr"}]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    from_file = tiny_classifier.evaluate(path)
+    from_dataset = tiny_classifier.evaluate(Dataset.from_list(rows))
+    assert from_file == from_dataset and from_file["n"] == 3 and set(from_file["per_language"]) == {"en", "fr"}

@@ -26,9 +26,10 @@ REGISTERS = (
     "opinion_column", "satire", "history",
 )
 FIELDS = ("id", "text", "lang", "labels", "register", "scenario", "split")
-# hard_negative on every none passage; focus and pair on round-3 contrastive pairs (see WRITING_GUIDE.md).
+# hard_negative on every none passage; focus and pair on round-3 and round-4 contrastive pairs (WRITING_GUIDE.md).
 OPTIONAL_FIELDS = ("hard_negative", "focus", "pair")
-FOCUSES = ("state_hacking", "intel_mentioned", "disinfo_words", "spy_smear", "cyber_mentioned")
+FOCUSES = ("state_hacking", "intel_mentioned", "disinfo_words", "spy_smear", "cyber_mentioned",
+           "intel_context", "other_agents", "target_decides", "propaganda_claims", "incident_one_liners")
 
 
 def split_for_scenario(scenario: str) -> str:

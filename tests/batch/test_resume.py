@@ -43,15 +43,21 @@ def test_killed_run_resumes_to_the_same_bytes(tiny_classifier, tiny_classifier_f
     assert output.read_bytes() == expected.read_bytes()
 
 
-@pytest.mark.parametrize("cut", [1, 0.37, 0.5, 0.999])
-def test_resume_after_a_cut_anywhere_gives_the_same_bytes(tiny_classifier, tmp_path, cut):
+@pytest.mark.parametrize(("cut", "options"), [
+    (1, {}), (0.37, {}), (0.5, {}), (0.999, {}),
+    (0.41, {"evidence": True}), (0.63, {"evidence": True, "split_documents": True}),
+])
+def test_resume_after_a_cut_anywhere_gives_the_same_bytes(tiny_classifier, tmp_path, cut, options):
     source = write_jsonl(tmp_path / "in.jsonl", 200, malformed_every=13)
     expected = tmp_path / "expected.jsonl"
-    label_file(tiny_classifier, source, expected, batch_size=2, show_progress=False)
+    label_file(tiny_classifier, source, expected, batch_size=2, show_progress=False, **options)
     complete = expected.read_bytes()
+    if options.get("evidence"):
+        assert b'"evidence"' in complete
     output = tmp_path / "out.jsonl"
     output.write_bytes(complete[: int(len(complete) * cut)])  # mid-line, mid-chunk: what a kill leaves
-    summary = label_file(tiny_classifier, source, output, batch_size=2, resume=True, show_progress=False)
+    summary = label_file(tiny_classifier, source, output, batch_size=2, resume=True, show_progress=False,
+                         **options)
     assert output.read_bytes() == complete
     assert summary.resumed_after % (2 * CHUNK_BATCHES) == 0  # only whole chunks are kept
     assert summary.resumed_after + summary.rows_read == 200

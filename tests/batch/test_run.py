@@ -132,6 +132,26 @@ def test_split_documents_adds_passages_with_exact_offsets(tiny_classifier, tmp_p
     assert "passages" not in errored and errored["error"].endswith("empty or whitespace only")
 
 
+def test_split_documents_with_evidence_points_into_the_row_text(tiny_classifier, tmp_path):
+    document = "Intro line here. Hackers broke into the servers.\n\n选举委员会的网站遭到攻击。间谍被抓了！ Bots spread a fake poll 🙂."
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": 1, "text": document}) + "\n")
+    label_file(tiny_classifier, source, tmp_path / "out.jsonl", split_documents=True, evidence=True,
+               show_progress=False)
+    [row] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert row["labels"] and set(row["evidence"]) == set(row["labels"])
+    for passage in row["passages"]:
+        assert set(passage.get("evidence", {})) == set(passage["labels"])
+        for spans in passage.get("evidence", {}).values():
+            for span in spans:  # offsets into the row's text, inside the passage they came from
+                assert passage["start"] <= span["start"] < span["end"] <= passage["end"]
+                assert document[span["start"] : span["end"]].strip()
+    row_spans = {(s["start"], s["end"]) for spans in row["evidence"].values() for s in spans}
+    passage_spans = {(s["start"], s["end"]) for p in row["passages"] for spans in p.get("evidence", {}).values()
+                     for s in spans}
+    assert row_spans <= passage_spans
+
+
 def test_stdin_to_stdout_through_the_command(tiny_classifier_folder):
     lines = [json.dumps({"id": i, "text": SAMPLE_TEXTS[i % 8]}) for i in range(40)] + ["not json"]
     result = run_cli("label", "-", "-", "--model", str(tiny_classifier_folder), "--batch-size", "4",
