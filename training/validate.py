@@ -214,7 +214,7 @@ def card_tables(records: list[dict]) -> str:
         "### Register × split (passages)",
         _table(list(REGISTERS), list(SPLITS), by_register, "register"),
         "",
-        "### Round 3: contrastive passages, focus × labels",
+        "### Contrastive passages (rounds 3 and 4), focus × labels",
         _table(list(FOCUSES), label_columns, by_focus, "focus"),
     ]
     return "\n".join(parts) + "\n"
