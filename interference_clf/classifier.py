@@ -31,13 +31,13 @@ from .config import (
 )
 from .encoder import (
     BASE_ENCODER_NAME,
-    base_encoder_folder,
+    base_encoder_config,
     ensure_base_encoder,
     sha256_file,
     verified_base_tokenizer,
 )
-from .encoder import CONFIG_FILE as ENCODER_CONFIG_FILE_IN_CACHE
 from .inputs import validate_texts
+from .labels import LABELS
 from .offline import check_local_path
 from .shipped import resolve_model
 from .tokenization import TextEncoder, load_tokenizer
@@ -84,8 +84,6 @@ class Classifier:
         backend: str = TORCH,
         folder: str | Path | None = None,
     ):
-        from .labels import LABELS
-
         if tuple(config.labels) != LABELS:
             raise ModelFormatError(f"model labels {config.labels} differ from the library's {LABELS}")
         if model is None and folder is None:
@@ -95,7 +93,9 @@ class Classifier:
         self.text_encoder = TextEncoder(tokenizer, config.prefix)
         self.folder = None if folder is None else Path(folder)
         self._model = model
-        self.max_positions = self._max_positions()
+        # The encoder's shape, read from its config so that no torch network is built for it.
+        self.encoder_config = self._encoder_config()
+        self.max_positions = int(self.encoder_config["max_position_embeddings"])
         self.backend: WindowScorer = create_backend(backend, config, self.text_encoder.pad_id, lambda: self.model)
 
     @property
@@ -107,14 +107,12 @@ class Classifier:
             self._model = build_model(self.config, self.folder)
         return self._model
 
-    def _max_positions(self) -> int:
+    def _encoder_config(self) -> dict:
         if self._model is not None:
-            return self._model.encoder.config.max_position_embeddings
+            return self._model.encoder.config.to_dict()
         if self.config.base_encoder is None:
-            encoder_config = self.folder / ENCODER_CONFIG_FILE
-        else:
-            encoder_config = base_encoder_folder(self.config.base_encoder["source_sha256"]) / ENCODER_CONFIG_FILE_IN_CACHE
-        return int(json.loads(encoder_config.read_text())["max_position_embeddings"])
+            return json.loads((self.folder / ENCODER_CONFIG_FILE).read_text())
+        return base_encoder_config(self.config.base_encoder["source_sha256"])
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -128,7 +126,7 @@ class Classifier:
     def num_layers(self) -> int:
         if self.config.encoder_layers is not None:
             return len(self.config.encoder_layers)
-        return self.model.encoder.config.num_hidden_layers
+        return int(self.encoder_config["num_hidden_layers"])
 
     # ----- inference -------------------------------------------------------------------
 

@@ -233,6 +233,11 @@ def base_encoder_folder(source_sha256: str) -> Path:
     return cache_root() / f"e5-small-{source_sha256[:16]}"
 
 
+def base_encoder_config(source_sha256: str) -> dict:
+    """The cached base encoder's BertConfig fields (layers, positions, ...), without loading its weights."""
+    return json.loads((base_encoder_folder(source_sha256) / CONFIG_FILE).read_text())
+
+
 def verified_base_tokenizer(source_sha256: str) -> Path | None:
     """The cached base tokenizer when its recorded hash matches, else None; the weights are not read.
 
