@@ -164,6 +164,9 @@ class Trainer:
         choose the epoch and calibrate on ``dev``. ``extra_sets`` are texts whose frozen bottom is cached
         alongside, for ``on_cached``."""
         args = self.args
+        y_train = torch.tensor(train.labels if targets is None else targets, dtype=torch.float32)
+        if y_train.shape != (len(train), len(LABELS)):
+            raise ValueError(f"targets must have shape ({len(train)}, {len(LABELS)}), got {tuple(y_train.shape)}")
         seed_everything(args.seed)
         started = time.time()
         start = self.start if self.start is not None else load(backend="torch")
@@ -186,9 +189,6 @@ class Trainer:
             hidden[name] = splitter.bottom(encoder.truncated(items, args.max_length), encoder.pad_id)
         if self.on_cached is not None:
             self.on_cached(splitter, hidden)
-        y_train = torch.tensor(train.labels if targets is None else targets, dtype=torch.float32)
-        if y_train.shape != (len(train), len(LABELS)):
-            raise ValueError(f"targets must have shape ({len(train)}, {len(LABELS)}), got {tuple(y_train.shape)}")
 
         layer_params = [p for layer in trained for p in layer.parameters()]
         optimizer = torch.optim.AdamW(
