@@ -66,6 +66,15 @@ class SplitEncoder:
         self.layers = model.encoder.encoder.layer
         self.cut = max(0, len(self.layers) - trained_layers)
 
+    def unfreeze_top(self) -> list[str]:
+        """Freeze the encoder but its top layers; the names of the encoder tensors left trainable."""
+        for param in self.model.encoder.parameters():
+            param.requires_grad_(False)
+        for layer in self.layers[self.cut :]:
+            for param in layer.parameters():
+                param.requires_grad_(True)
+        return [name for name, param in self.model.encoder.named_parameters() if param.requires_grad]
+
     @staticmethod
     def mask(attention_mask: torch.Tensor) -> torch.Tensor:
         # A (batch, 1, 1, length) boolean mask: which keys each query may attend to.
@@ -169,83 +178,24 @@ class Trainer:
             raise ValueError(f"targets must have shape ({len(train)}, {len(LABELS)}), got {tuple(y_train.shape)}")
         seed_everything(args.seed)
         started = time.time()
+        self.result = TrainingResult(sizes={"train": len(train), "dev": len(dev)})
         start = self.start if self.start is not None else load(backend="torch")
         # Training changes the network in place: work on a copy, so the starting classifier stays as it was.
         model: ThreatModel = copy.deepcopy(start.model)
         model.dropout.p = args.dropout
-        encoder = start.text_encoder
         splitter = SplitEncoder(model, args.trained_layers)
-        for param in model.encoder.parameters():
-            param.requires_grad_(False)
-        trained = list(splitter.layers[splitter.cut :])
-        for layer in trained:
-            for param in layer.parameters():
-                param.requires_grad_(True)
-        trained_names = [name for name, param in model.encoder.named_parameters() if param.requires_grad]
+        trained_names = splitter.unfreeze_top()
 
+        encoder = start.text_encoder
         texts = {"train": train.texts, "dev": dev.texts, **(extra_sets or {})}
-        hidden = {}
-        for name, items in texts.items():
-            hidden[name] = splitter.bottom(encoder.truncated(items, args.max_length), encoder.pad_id)
+        hidden = {name: splitter.bottom(encoder.truncated(items, args.max_length), encoder.pad_id)
+                  for name, items in texts.items()}
         if self.on_cached is not None:
             self.on_cached(splitter, hidden)
 
-        layer_params = [p for layer in trained for p in layer.parameters()]
-        optimizer = torch.optim.AdamW(
-            [{"params": layer_params, "lr": args.learning_rate},
-             {"params": model.head.parameters(), "lr": args.head_learning_rate}],
-            weight_decay=args.weight_decay,
-        )
-        rng = random.Random(args.seed)
-        steps_per_epoch = math.ceil(len(train) / args.batch_size)
-        total_steps = steps_per_epoch * args.epochs
-        warmup = max(1, int(args.warmup_share * total_steps))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup))),
-        )
-        loss_fn = nn.BCEWithLogitsLoss()
-        lengths = [h.shape[0] for h in hidden["train"]]
-        best_f1, best_state = -1.0, None
-        self.result = TrainingResult(sizes={"train": len(train), "dev": len(dev)})
-        for epoch in range(1, args.epochs + 1):
-            model.train()
-            epoch_started, running = time.time(), 0.0
-            bar = progress(steps_per_epoch, f"epoch {epoch}/{args.epochs}", "steps", enabled=self.show_progress)
-            for batch in length_bucketed_batches(lengths, args.batch_size, rng):
-                logits = splitter.logits([hidden["train"][i] for i in batch], training=True)
-                loss = loss_fn(logits, y_train[batch])
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(layer_params, 1.0)
-                optimizer.step()
-                scheduler.step()
-                running += loss.item() * len(batch)
-                bar.update(1)
-            bar.close()
-            dev_scores = sigmoid(splitter.predict_logits(hidden["dev"]))
-            dev_f1 = classification_metrics(dev.labels, (dev_scores >= 0.5).astype(int))["macro_f1"]
-            self.result.history.append({"epoch": epoch, "train_loss": round(running / len(train), 5),
-                                        "dev_macro_f1@0.5": round(dev_f1, 4),
-                                        "seconds": round(time.time() - epoch_started, 1)})
-            if self.show_progress:
-                print(json.dumps(self.result.history[-1]), file=sys.stderr, flush=True)
-            if dev_f1 > best_f1:
-                best_f1, self.result.best_epoch = dev_f1, epoch
-                best_state = {name: value.detach().clone() for name, value in model.state_dict().items()
-                              if name.removeprefix("encoder.") in trained_names or name.startswith("head.")}
-        model.load_state_dict(best_state, strict=False)
-        model.eval()
+        self._fit(splitter, hidden["train"], y_train, hidden["dev"], dev, trained_names)
         round_to_storage(model, trained_names, args.weights_dtype)
-
-        dev_logits = splitter.predict_logits(hidden["dev"])
-        temperatures = fit_temperatures(dev_logits, dev.labels)
-        calibrated = sigmoid(dev_logits / temperatures)
-        thresholds = fit_thresholds(dev.labels, calibrated)
-        self.result.calibration = {
-            "dev_ece_before_temperature": expected_calibration_error(dev.labels, sigmoid(dev_logits)),
-            "dev_ece_after_temperature": expected_calibration_error(dev.labels, calibrated),
-        }
+        temperatures, thresholds = self._calibrate(splitter, hidden["dev"], dev)
         order = {name: i for i, name in enumerate(model.encoder.state_dict())}
         stored = sorted((set(start.config.stored_encoder_tensors) & set(order)) | set(trained_names), key=order.get)
         config = replace(
@@ -259,6 +209,67 @@ class Trainer:
         )
         self.result.seconds = round(time.time() - started, 1)
         return Classifier(config, start.tokenizer, model=model)
+
+    def _fit(self, splitter: SplitEncoder, train_hidden: list[torch.Tensor], y_train: torch.Tensor,
+             dev_hidden: list[torch.Tensor], dev: LabelledData, trained_names: list[str]) -> None:
+        """The epochs: AdamW with warm-up and linear decay; the network ends with its best dev epoch's weights."""
+        args, model = self.args, splitter.model
+        layer_params = [p for layer in splitter.layers[splitter.cut :] for p in layer.parameters()]
+        optimizer = torch.optim.AdamW(
+            [{"params": layer_params, "lr": args.learning_rate},
+             {"params": model.head.parameters(), "lr": args.head_learning_rate}],
+            weight_decay=args.weight_decay,
+        )
+        rng = random.Random(args.seed)
+        steps_per_epoch = math.ceil(len(train_hidden) / args.batch_size)
+        total_steps = steps_per_epoch * args.epochs
+        warmup = max(1, int(args.warmup_share * total_steps))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup))),
+        )
+        loss_fn = nn.BCEWithLogitsLoss()
+        lengths = [h.shape[0] for h in train_hidden]
+        best_f1, best_state = -1.0, None
+        for epoch in range(1, args.epochs + 1):
+            model.train()
+            epoch_started, running = time.time(), 0.0
+            bar = progress(steps_per_epoch, f"epoch {epoch}/{args.epochs}", "steps", enabled=self.show_progress)
+            for batch in length_bucketed_batches(lengths, args.batch_size, rng):
+                loss = loss_fn(splitter.logits([train_hidden[i] for i in batch], training=True), y_train[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(layer_params, 1.0)
+                optimizer.step()
+                scheduler.step()
+                running += loss.item() * len(batch)
+                bar.update(1)
+            bar.close()
+            dev_scores = sigmoid(splitter.predict_logits(dev_hidden))
+            dev_f1 = classification_metrics(dev.labels, (dev_scores >= 0.5).astype(int))["macro_f1"]
+            self.result.history.append({"epoch": epoch, "train_loss": round(running / len(train_hidden), 5),
+                                        "dev_macro_f1@0.5": round(dev_f1, 4),
+                                        "seconds": round(time.time() - epoch_started, 1)})
+            if self.show_progress:
+                print(json.dumps(self.result.history[-1]), file=sys.stderr, flush=True)
+            if dev_f1 > best_f1:
+                best_f1, self.result.best_epoch = dev_f1, epoch
+                best_state = {name: value.detach().clone() for name, value in model.state_dict().items()
+                              if name.removeprefix("encoder.") in trained_names or name.startswith("head.")}
+        model.load_state_dict(best_state, strict=False)
+        model.eval()
+
+    def _calibrate(self, splitter: SplitEncoder, dev_hidden: list[torch.Tensor],
+                   dev: LabelledData) -> tuple[np.ndarray, np.ndarray]:
+        """A temperature per label (dev log-loss), then a threshold per label (dev F1) on the calibrated scores."""
+        dev_logits = splitter.predict_logits(dev_hidden)
+        temperatures = fit_temperatures(dev_logits, dev.labels)
+        calibrated = sigmoid(dev_logits / temperatures)
+        self.result.calibration = {
+            "dev_ece_before_temperature": expected_calibration_error(dev.labels, sigmoid(dev_logits)),
+            "dev_ece_after_temperature": expected_calibration_error(dev.labels, calibrated),
+        }
+        return temperatures, fit_thresholds(dev.labels, calibrated)
 
 
 def split_dev(data: LabelledData, dev_fraction: float, seed: int) -> tuple[LabelledData, LabelledData]:
