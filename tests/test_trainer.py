@@ -105,7 +105,9 @@ def test_adapting_the_shipped_model_teaches_it_a_team_s_slang():
         return clf.predict_proba(held_out.texts)[:, column] >= clf.thresholds["cyberattack"]
 
     before = cyber_decisions(shipped)
-    args = TrainingArguments(trained_layers=2, epochs=4, batch_size=8, max_length=64, dev_fraction=0.25)
+    # Four layers keep the test short; with 36 training rows there are few steps, hence the higher rate.
+    args = TrainingArguments(trained_layers=4, learning_rate=1e-4, epochs=6, batch_size=8, max_length=64,
+                             dev_fraction=0.25)
     adapted = ic.train(velk_rows(PLACES[:6]), model=shipped, args=args, show_progress=False)
     after = cyber_decisions(adapted)
     truth = held_out.labels[:, column] == 1

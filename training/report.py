@@ -33,8 +33,9 @@ def _headline(result: dict) -> str:
 
 
 def comparison_table(results: dict[str, dict[str, dict]], sets: tuple[str, ...]) -> str:
-    lines = ["| set | model | macro-F1 | micro-F1 | " + " | ".join(f"F1 {label}" for label in LABELS)
-             + " | exact match | none-vs-threat acc. |", "|---" * (7 + len(LABELS) - 2) + "|"]
+    header = ["set", "model", "macro-F1", "micro-F1", *(f"F1 {label}" for label in LABELS), "exact match",
+              "none-vs-threat acc."]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for set_name in sets:
         for model_name, per_set in results.items():
             if set_name in per_set:

@@ -25,6 +25,7 @@ def test_comparison_table_has_a_row_per_model_and_set():
     table = comparison_table({"model a": {"dev": row, "test": row}, "model b": {"dev": row}}, ("dev", "test"))
     lines = table.splitlines()
     assert len(lines) == 2 + 3
+    assert lines[0].count("|") == lines[1].count("|") == lines[2].count("|")  # a valid Markdown table
     assert lines[2] == "| dev | model a | 0.500 | 0.600 | 0.100 | 0.100 | 0.100 | 0.400 | 0.900 |"
 
 
