@@ -2,7 +2,7 @@
 
     python -m training.train                                  # writes models/interference-e5-small
     python -m training.train --realworld REAL.jsonl           # also evaluates on a real labelled set
-    python -m training.train --trained-layers 4 --variant top-4 --output models/top-4 --report training/reports/top-4
+    python -m training.train --trained-layers 4 --variant top-4 --output runs/top-4 --report runs/top-4-report
 
 The training loop is the package's (``interference_clf.trainer``): this recipe
 adds the corpus, the frozen-e5 and TF-IDF baselines, the reports and the model card.
