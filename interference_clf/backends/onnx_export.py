@@ -7,7 +7,7 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,14 +81,18 @@ def export_fp32(model: ThreatModel, pad_id: int, path: Path) -> None:
         raise OnnxCacheError(f"the ONNX export differs from torch by {gap:.2e} (> {EXPORT_TOLERANCE}) on a probe batch")
 
 
-def quantise_int8(source: Path, target: Path) -> None:
-    """Dynamic int8: weights quantised once per output channel, activations at run time, once per call."""
+def quantise_int8(source: Path, target: Path, kept_fp32: Sequence[str] = ()) -> None:
+    """Dynamic int8: weights quantised once per output channel, activations at run time, once per call.
+
+    ``kept_fp32`` names graph nodes left unquantised (``benchmarks/quantisation.py`` tries groups of them).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Per-channel keeps macro-F1 where per-tensor weights cost about 2.5 points. 7-bit weights (reduce_range):
     # without VNNI, the AVX2 int8 kernels add u8*s8 products in pairs into saturating int16, which full-range
     # weights overflow; on the test model that made the logit error 13 times larger.
-    quantize_dynamic(source, target, per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
+    quantize_dynamic(source, target, per_channel=True, reduce_range=True, weight_type=QuantType.QInt8,
+                     nodes_to_exclude=list(kept_fp32))
 
 
 def build_onnx_cache(model: ThreatModel, pad_id: int, weights_sha256: str, quantised: bool,
