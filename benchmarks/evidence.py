@@ -15,13 +15,10 @@ Cost: ``predict`` with and without ``evidence=True`` on the same texts, seconds 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
-
-CORPUS = Path(__file__).resolve().parent.parent / "training" / "data" / "passages"
+from inference_speed import corpus_split
 
 
 def main() -> None:
@@ -35,24 +32,22 @@ def main() -> None:
     from interference_clf.machine import cpu_line
     from interference_clf.passages import sentence_spans
 
-    rows = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    data = ic.read_labelled([row for row in rows if row["split"] == "test"])
+    texts, gold = corpus_split("test")
     clf = ic.load(args.model, backend=args.backend)
-    clf.predict(data.texts[:32])  # first calls allocate; not what is measured
+    clf.predict(texts[:32])  # first calls allocate; not what is measured
 
     started = time.perf_counter()
-    plain = clf.predict(data.texts)
+    plain = clf.predict(texts)
     plain_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    explained = clf.predict(data.texts, evidence=True)
+    explained = clf.predict(texts, evidence=True)
     evidence_seconds = time.perf_counter() - started
     assert [p.labels for p in plain] == [p.labels for p in explained]
 
     cases, deleted = [], []
-    for row, (text, prediction) in enumerate(zip(data.texts, explained)):
+    for row, (text, prediction) in enumerate(zip(texts, explained)):
         for label in prediction.labels:
-            if data.labels[row, clf.labels.index(label)]:
+            if gold[row, clf.labels.index(label)]:
                 top = prediction.evidence[label][0]
                 cases.append((label, len(sentence_spans(text)) > 1))
                 deleted.append(without(text, top.start, top.end))
@@ -66,15 +61,15 @@ def main() -> None:
     several = np.array([multi for _, multi in cases])
 
     print(f"CPU: {cpu_line()} · model {args.model or 'default'} · backend {clf.backend.name}")
-    print(f"corpus test split: {len(data)} passages, {len(cases)} correctly predicted positives")
+    print(f"corpus test split: {len(texts)} passages, {len(cases)} correctly predicted positives")
     print(f"deleting the top span drops the label below its threshold: {removed.mean():.1%} of all cases; "
           f"{removed[several].mean():.1%} of the {several.sum()} in texts of two sentences or more")
     for label in clf.labels:
         chosen = np.array([name == label for name, _ in cases])
         print(f"  {label}: {removed[chosen].mean():.1%} of {chosen.sum()}")
-    per_passage = (evidence_seconds - plain_seconds) / len(data)
-    print(f"time: {plain_seconds / len(data) * 1000:.1f} ms per passage without evidence, "
-          f"{evidence_seconds / len(data) * 1000:.1f} ms with it (+{per_passage * 1000:.1f} ms)")
+    per_passage = (evidence_seconds - plain_seconds) / len(texts)
+    print(f"time: {plain_seconds / len(texts) * 1000:.1f} ms per passage without evidence, "
+          f"{evidence_seconds / len(texts) * 1000:.1f} ms with it (+{per_passage * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":
